@@ -1,0 +1,3 @@
+from anaplan_mcp.cli import main
+
+raise SystemExit(main())
