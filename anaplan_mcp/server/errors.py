@@ -1,0 +1,72 @@
+"""The one place where client failures become messages the model can act on.
+
+The SDK hides the text of any exception that is not a `ToolError` ("Error executing tool x"), so every
+`CloudWorksError` is translated here into a `ToolError` that keeps CloudWorks' own message and names the
+next tool to call.
+"""
+
+from __future__ import annotations
+
+from mcp.server.mcpserver.exceptions import ToolError
+
+from anaplan_mcp.cloudworks.errors import (
+    APIConnectionError,
+    APIStatusError,
+    AuthenticationError,
+    CloudWorksError,
+    ConflictError,
+    EndpointNotFoundError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+
+
+class InputError(ToolError):
+    """An argument the server refused before sending anything; the message names the field."""
+
+
+# Which listing gives valid ids, by the resource a failing path names (longest match first).
+_LISTINGS = (
+    ("/integrationflows", "list_flows"),
+    ("/connections", "list_connections"),
+    ("/notification", "get_integration (its notification_id)"),
+    ("/runerror/", "get_run_history (run ids)"),
+    ("/run/", "get_run_history (run ids)"),
+    ("/runs/", "list_integrations"),
+    ("/workspaces", "list_model_objects"),
+    ("/models", "list_model_objects"),
+    ("/integrations", "list_integrations"),
+)
+
+
+def _listing_for(path: str) -> str:
+    return next((tool for fragment, tool in _LISTINGS if fragment in path), "list_integrations")
+
+
+def to_tool_error(exc: CloudWorksError) -> ToolError:
+    """A `ToolError` whose text is the API's failure plus the next step."""
+    if isinstance(exc, InvalidInputError):
+        return InputError(str(exc))
+    if isinstance(exc, EndpointNotFoundError):
+        return ToolError(
+            f"{exc}. The server's CloudWorks URL looks wrong for this tenant: "
+            "run `anaplan-mcp check` and set ANAPLAN_REGION or ANAPLAN_CLOUDWORKS_URL."
+        )
+    if isinstance(exc, NotFoundError):
+        return ToolError(f"{exc}. Call {_listing_for(exc.path)} for valid ids.")
+    if isinstance(exc, ConflictError):
+        return ToolError(
+            f"{exc}. Check get_run_status or get_integration for the running run; "
+            "cancel_run stops it."
+        )
+    if isinstance(exc, AuthenticationError):
+        return ToolError(
+            f"{exc}. The server's Anaplan credentials were refused: the operator should run "
+            "`anaplan-mcp check`."
+        )
+    if isinstance(exc, PermissionDeniedError):
+        return ToolError(f"{exc}. Ask an Anaplan admin for the missing role or workspace access.")
+    if isinstance(exc, APIStatusError | APIConnectionError):
+        return ToolError(f"{exc}.")
+    return ToolError(str(exc))

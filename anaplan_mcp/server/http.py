@@ -1,0 +1,44 @@
+"""The streamable HTTP transport: stateless, so any number of replicas can share a load balancer.
+
+Stateless mode keeps no session between requests (2025-era clients included), and SSE replies
+(`json_response=False`) keep progress notifications, which JSON replies would drop. `/healthz` answers
+load-balancer probes without touching CloudWorks.
+"""
+
+from __future__ import annotations
+
+from mcp.server import MCPServer
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+MCP_PATH = "/mcp"
+HEALTH_PATH = "/healthz"
+_LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+
+
+def transport_security(host: str, allowed_hosts: tuple[str, ...]) -> TransportSecuritySettings:
+    """DNS-rebinding protection that admits the loopback names, the bound host and `allowed_hosts`."""
+    names = dict.fromkeys((*_LOCAL_HOSTS, host, *allowed_hosts))
+    hosts = [pattern for name in names for pattern in (name, f"{name}:*")]
+    origins = [f"{scheme}://{pattern}" for scheme in ("http", "https") for pattern in hosts]
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins
+    )
+
+
+def http_app(server: MCPServer, *, host: str, allowed_hosts: tuple[str, ...] = ()) -> Starlette:
+    """The ASGI app that `serve --transport http` runs: MCP at /mcp, health at /healthz."""
+
+    async def health(request: Request) -> Response:
+        return JSONResponse({"status": "ok", "server": server.name})
+
+    server.custom_route(HEALTH_PATH, methods=["GET"])(health)
+    return server.streamable_http_app(
+        streamable_http_path=MCP_PATH,
+        stateless_http=True,
+        json_response=False,
+        transport_security=transport_security(host, allowed_hosts),
+        host=host,
+    )
