@@ -11,19 +11,21 @@ from mcp.server import MCPServer
 from mcp.server.mcpserver import RequestStateSecurity
 
 from anaplan_mcp import __version__
-from anaplan_mcp.cloudworks.auth import (
+from anaplan_mcp.cloudworks import (
     AnaplanAuth,
     BasicAuth,
     CertificateAuth,
+    CloudWorksClient,
+    Endpoints,
     PassthroughAuth,
     TokenAuth,
+    endpoints_for,
 )
-from anaplan_mcp.cloudworks.client import CloudWorksClient
-from anaplan_mcp.cloudworks.regions import Endpoints, endpoints_for
 from anaplan_mcp.server.guards import ArgumentGuard, TokenPassthrough
 from anaplan_mcp.server.prompts import load_prompts
 from anaplan_mcp.server.registry import select_tools
-from anaplan_mcp.server.state import AppState, Timing
+from anaplan_mcp.server.resources import register_resources
+from anaplan_mcp.server.state import AppState, StateHolder, Timing
 from anaplan_mcp.server.tools import ALL_TOOLS
 from anaplan_mcp.settings import Settings, SettingsError
 
@@ -130,10 +132,17 @@ def create_server(
     timing = timing or Timing()
     selection = select_tools(ALL_TOOLS, toolsets=settings.toolsets, read_only=settings.read_only)
 
+    holder = StateHolder()
+
     @asynccontextmanager
     async def lifespan(server: MCPServer) -> AsyncIterator[AppState]:
         async with open_client(settings, sandbox, timing=timing, transport=transport) as client:
-            yield AppState(client=client, settings=settings, timing=timing, sandbox=sandbox)
+            state = AppState(client=client, settings=settings, timing=timing, sandbox=sandbox)
+            holder.set(state)
+            try:
+                yield state
+            finally:
+                holder.set(None)
 
     middleware: list[Any] = [ArgumentGuard(selection)]
     if settings.auth_mode == "passthrough":
@@ -156,7 +165,5 @@ def create_server(
     )
     for prompt in load_prompts():
         server.add_prompt(prompt)
-    from anaplan_mcp.server.resources import register_resources
-
-    register_resources(server)
+    register_resources(server, holder)
     return server

@@ -16,7 +16,7 @@ from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.types import CallToolResult, TextContent
 from pydantic import ValidationError
 
-from anaplan_mcp.cloudworks.auth import PassthroughAuth
+from anaplan_mcp.cloudworks import PassthroughAuth
 from anaplan_mcp.models import describe_validation_error
 from anaplan_mcp.server.registry import Selection
 

@@ -39,3 +39,18 @@ def app_state(ctx: Context[Any, Any]) -> AppState:
     """The `AppState` of the server handling `ctx`."""
     state: AppState = ctx.request_context.lifespan_context
     return state
+
+
+class StateHolder:
+    """Where one server's lifespan leaves its `AppState` for the code that gets no context."""
+
+    def __init__(self) -> None:
+        self._state: AppState | None = None
+
+    def set(self, state: AppState | None) -> None:
+        self._state = state
+
+    def get(self) -> AppState:
+        if self._state is None:
+            raise RuntimeError("the server is not running: no client session is open")
+        return self._state
