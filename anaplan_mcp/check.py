@@ -1,0 +1,79 @@
+"""`anaplan-mcp check`: is this configuration able to reach Anaplan? One line per check, with the fix."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from anaplan_mcp.cloudworks import CloudWorksClient, CloudWorksError
+from anaplan_mcp.cloudworks.errors import (
+    APIConnectionError,
+    AuthenticationError,
+    EndpointNotFoundError,
+    PermissionDeniedError,
+)
+from anaplan_mcp.settings import Settings
+
+Write = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    ok: bool
+    detail: str
+
+
+def _fix_for(exc: CloudWorksError, step: str) -> str:
+    if isinstance(exc, AuthenticationError):
+        return (
+            "check ANAPLAN_USERNAME/ANAPLAN_PASSWORD, or that the certificate is registered with "
+            "Anaplan, or that ANAPLAN_TOKEN has not expired"
+        )
+    if isinstance(exc, PermissionDeniedError):
+        return "the user needs the Integration Admin role (or access to this workspace)"
+    if isinstance(exc, EndpointNotFoundError | APIConnectionError):
+        url = {"CloudWorks": "ANAPLAN_CLOUDWORKS_URL", "Integration API": "ANAPLAN_API_URL"}
+        return f"check ANAPLAN_REGION, or set {url.get(step, 'ANAPLAN_AUTH_URL')}"
+    return "see the message above"
+
+
+async def _step(
+    write: Write, name: str, action: Callable[[], Awaitable[str]]
+) -> bool:
+    try:
+        detail = await action()
+    except CloudWorksError as exc:
+        write(f"FAIL {name}: {exc}\n     fix: {_fix_for(exc, name)}")
+        return False
+    except (OSError, ValueError) as exc:
+        # Unreadable certificate or key files surface here, before any request.
+        write(f"FAIL {name}: {type(exc).__name__}: {exc}\n     fix: check the file paths and permissions")
+        return False
+    write(f"ok   {name}: {detail}")
+    return True
+
+
+async def run_check(settings: Settings, client: CloudWorksClient, write: Write) -> int:
+    """Run every check against `client`; 0 when all pass."""
+    where = client.endpoints
+    mode = settings.auth_mode or "none"
+    write(f"ok   configuration: {mode} authentication, region {settings.region}")
+    write(f"     cloudworks {where.cloudworks_url} | auth {where.auth_url} | api {where.api_url}")
+
+    async def authenticate() -> str:
+        token = await client.validate_token()
+        return f"token valid for {token.user_id or 'the caller'}"
+
+    async def cloudworks() -> str:
+        page = await client.integrations_page(limit=1)
+        return f"{page.meta.total_size} integrations visible"
+
+    async def integration_api() -> str:
+        return f"{len(await client.list_workspaces())} workspaces visible"
+
+    passed = [
+        await _step(write, "authentication", authenticate),
+        await _step(write, "CloudWorks", cloudworks),
+        await _step(write, "Integration API", integration_api),
+    ]
+    return 0 if all(passed) else 1

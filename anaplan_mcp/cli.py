@@ -1,0 +1,282 @@
+"""The `anaplan-mcp` command: one function per subcommand, added to one argparse parser.
+
+Flags win over `ANAPLAN_*` variables. Nothing is written to stdout except by `tools`, `call`, `check`
+and `demo`, whose output is for a person; `serve` keeps stdout for the MCP protocol and logs to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mcp.server import MCPServer
+
+    from anaplan_mcp.settings import Settings
+
+    Subcommands = argparse._SubParsersAction[argparse.ArgumentParser]
+
+Command = Callable[[argparse.Namespace], int]
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser with every subcommand; each subcommand sets `handler` to its function."""
+    parser = argparse.ArgumentParser(
+        prog="anaplan-mcp", description="MCP server for Anaplan CloudWorks."
+    )
+    subcommands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_serve(subcommands)
+    _add_tools(subcommands)
+    _add_call(subcommands)
+    _add_check(subcommands)
+    _add_demo(subcommands)
+    _add_sandbox(subcommands)
+    return parser
+
+
+def _server_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--sandbox", action="store_true", default=None,
+        help="use the built-in CloudWorks sandbox (ANAPLAN_MCP_SANDBOX=1)",
+    )
+    parser.add_argument(
+        "--read-only", action="store_true", default=None,
+        help="list only read tools and refuse writes (ANAPLAN_MCP_READ_ONLY=1)",
+    )
+    parser.add_argument(
+        "--toolsets", metavar="A,B",
+        help="comma list of connections,integrations,runs,schedules,flows,notifications "
+        "(ANAPLAN_MCP_TOOLSETS; default all)",
+    )
+    parser.add_argument(
+        "--token-passthrough", action="store_true", default=None,
+        help="use each caller's own token from 'Authorization: AnaplanAuthToken <token>' "
+        "(HTTP only; ANAPLAN_MCP_TOKEN_PASSTHROUGH=1)",
+    )
+
+
+def _add_serve(subcommands: Subcommands) -> None:
+    serve = subcommands.add_parser(
+        "serve",
+        help="run the MCP server (the default command)",
+        description="Run the MCP server over stdio (default) or streamable HTTP.",
+    )
+    _server_flags(serve)
+    serve.add_argument("--transport", choices=("stdio", "http"), default="stdio",
+                       help="stdio (default) or streamable HTTP")
+    serve.add_argument("--host", default="127.0.0.1", help="HTTP interface (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8765, help="HTTP port (default 8765)")
+    serve.add_argument(
+        "--allowed-hosts", metavar="A,B",
+        help="extra Host names the HTTP server answers to, behind a proxy "
+        "(ANAPLAN_MCP_ALLOWED_HOSTS)",
+    )
+    serve.set_defaults(handler=run_serve)
+
+
+def _add_tools(subcommands: Subcommands) -> None:
+    tools = subcommands.add_parser(
+        "tools", help="list the tools", description="List the tools this configuration exposes."
+    )
+    _server_flags(tools)
+    tools.set_defaults(handler=run_tools)
+
+
+def _add_call(subcommands: Subcommands) -> None:
+    call = subcommands.add_parser(
+        "call",
+        help="call one tool and print the result",
+        description="Call one tool through the MCP protocol in-process. Values are read as JSON "
+        "when they are JSON (limit=5, wait=true), else as text.",
+    )
+    _server_flags(call)
+    call.add_argument("tool", help="tool name (see `anaplan-mcp tools`)")
+    call.add_argument("arguments", nargs="*", metavar="key=value", help="tool arguments")
+    call.add_argument("--json", metavar="OBJECT", help="all arguments as one JSON object")
+    call.set_defaults(handler=run_call)
+
+
+def _add_check(subcommands: Subcommands) -> None:
+    check = subcommands.add_parser(
+        "check",
+        help="check credentials, region and URLs against Anaplan",
+        description="Check the configuration: authenticate, validate the token, reach CloudWorks "
+        "and the Integration API. One line per check, with the fix for any that fails.",
+    )
+    check.add_argument("--sandbox", action="store_true", default=None,
+                       help="check against the built-in sandbox")
+    check.set_defaults(handler=run_check)
+
+
+def _add_demo(subcommands: Subcommands) -> None:
+    demo = subcommands.add_parser(
+        "demo",
+        help="a guided troubleshooting session on the sandbox",
+        description="Troubleshoot a failed load on the built-in sandbox, step by step, through "
+        "the MCP tools. No credentials, no network.",
+    )
+    demo.set_defaults(handler=run_demo)
+
+
+def _add_sandbox(subcommands: Subcommands) -> None:
+    sandbox = subcommands.add_parser(
+        "sandbox",
+        help="run the local CloudWorks emulator as an HTTP server",
+        description="Run the CloudWorks + Anaplan auth emulator with a seeded demo tenant.",
+    )
+    sandbox.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
+    sandbox.add_argument("--port", type=int, default=8899, help="port (default 8899)")
+    sandbox.add_argument("--state", type=Path, metavar="FILE", help="keep the tenant in FILE")
+    sandbox.add_argument(
+        "--seed-integrations",
+        type=int,
+        metavar="N",
+        help="grow the tenant to N integrations (at most 500 with flows)",
+    )
+    sandbox.set_defaults(handler=run_sandbox)
+
+
+def run_sandbox(args: argparse.Namespace) -> int:
+    """`anaplan-mcp sandbox`: serve the emulator until interrupted."""
+    from anaplan_mcp.sandbox.app import SandboxConfig
+    from anaplan_mcp.sandbox.runner import serve
+
+    if args.seed_integrations is not None and not 0 <= args.seed_integrations <= 500:
+        print("anaplan-mcp sandbox: --seed-integrations must be between 0 and 500", file=sys.stderr)
+        return 2
+    config = SandboxConfig(state_file=args.state, seed_integrations=args.seed_integrations)
+    serve(args.host, args.port, config)
+    return 0
+
+
+def _fail(message: str) -> int:
+    print(f"anaplan-mcp: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    from anaplan_mcp.settings import load_settings
+
+    flags: dict[str, Any] = {
+        name: getattr(args, name, None)
+        for name in ("sandbox", "read_only", "toolsets", "allowed_hosts", "token_passthrough")
+    }
+    settings = load_settings(**flags)
+    if settings.sandbox and settings.has_credentials:
+        print("anaplan-mcp: --sandbox is set, so the Anaplan credentials given are not used",
+              file=sys.stderr)
+    return settings
+
+
+def _server(settings: Settings) -> MCPServer:
+    from anaplan_mcp.server.app import create_server
+
+    return create_server(settings)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """`anaplan-mcp serve`: the MCP server over stdio or streamable HTTP."""
+    if args.token_passthrough and args.transport != "http":
+        return _fail("--token-passthrough needs --transport http (stdio has no caller headers)")
+    server = _server(_settings(args))
+    if args.transport == "stdio":
+        server.run("stdio")
+        return 0
+    import uvicorn
+
+    from anaplan_mcp.server.http import http_app
+
+    app = http_app(server, host=args.host, allowed_hosts=tuple(_split(args.allowed_hosts)))
+    print(f"anaplan-mcp: MCP at http://{args.host}:{args.port}/mcp", file=sys.stderr)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+def _split(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+def run_tools(args: argparse.Namespace) -> int:
+    """`anaplan-mcp tools`: list the tools."""
+    import anyio
+
+    from anaplan_mcp.console import list_tools
+
+    return anyio.run(list_tools, _server(_settings(args)))
+
+
+def run_call(args: argparse.Namespace) -> int:
+    """`anaplan-mcp call TOOL key=value ...`: call one tool."""
+    import anyio
+
+    from anaplan_mcp.console import ArgumentsError, call_tool, parse_arguments
+
+    try:
+        arguments = parse_arguments(args.arguments, args.json)
+    except ArgumentsError as exc:
+        return _fail(f"call: {exc}")
+    return anyio.run(call_tool, _server(_settings(args)), args.tool, arguments)
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """`anaplan-mcp check`: authenticate and reach CloudWorks with this configuration."""
+    import anyio
+
+    from anaplan_mcp.check import run_check as check
+    from anaplan_mcp.server.app import open_client
+
+    settings = _settings(args)
+    sandbox = None
+    if settings.sandbox:
+        from anaplan_mcp.sandbox.app import Sandbox
+
+        sandbox = Sandbox()
+
+    async def main() -> int:
+        async with open_client(settings, sandbox) as client:
+            return await check(settings, client, print)
+
+    return anyio.run(main)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """`anaplan-mcp demo`: a guided troubleshooting session on the sandbox."""
+    import anyio
+
+    from anaplan_mcp.server.demo import run_demo as demo
+
+    return anyio.run(demo, print)
+
+
+def _configure_logging() -> None:
+    # stderr only: on stdio, stdout is the protocol. Our own INFO lines (the audit trail) are kept;
+    # other libraries speak from WARNING up.
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="%(name)s: %(message)s")
+    logging.getLogger("anaplan_mcp").setLevel(logging.INFO)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `anaplan-mcp` and `python -m anaplan_mcp`; returns the exit status."""
+    from anaplan_mcp.settings import SettingsError
+
+    parser = build_parser()
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if not arguments or arguments[0].startswith("-") and arguments[0] not in ("-h", "--help"):
+        arguments.insert(0, "serve")
+    args = parser.parse_args(arguments)
+    handler: Command | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    _configure_logging()
+    try:
+        return handler(args)
+    except SettingsError as exc:
+        return _fail(str(exc))
+    except KeyboardInterrupt:
+        return 130
