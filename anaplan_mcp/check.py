@@ -37,9 +37,7 @@ def _fix_for(exc: CloudWorksError, step: str) -> str:
     return "see the message above"
 
 
-async def _step(
-    write: Write, name: str, action: Callable[[], Awaitable[str]]
-) -> bool:
+async def _step(write: Write, name: str, action: Callable[[], Awaitable[str]]) -> bool:
     try:
         detail = await action()
     except CloudWorksError as exc:
@@ -47,7 +45,9 @@ async def _step(
         return False
     except (OSError, ValueError) as exc:
         # Unreadable certificate or key files surface here, before any request.
-        write(f"FAIL {name}: {type(exc).__name__}: {exc}\n     fix: check the file paths and permissions")
+        write(
+            f"FAIL {name}: {type(exc).__name__}: {exc}\n     fix: check the file paths and permissions"
+        )
         return False
     write(f"ok   {name}: {detail}")
     return True

@@ -41,20 +41,27 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _server_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--sandbox", action="store_true", default=None,
+        "--sandbox",
+        action="store_true",
+        default=None,
         help="use the built-in CloudWorks sandbox (ANAPLAN_MCP_SANDBOX=1)",
     )
     parser.add_argument(
-        "--read-only", action="store_true", default=None,
+        "--read-only",
+        action="store_true",
+        default=None,
         help="list only read tools and refuse writes (ANAPLAN_MCP_READ_ONLY=1)",
     )
     parser.add_argument(
-        "--toolsets", metavar="A,B",
+        "--toolsets",
+        metavar="A,B",
         help="comma list of connections,integrations,runs,schedules,flows,notifications "
         "(ANAPLAN_MCP_TOOLSETS; default all)",
     )
     parser.add_argument(
-        "--token-passthrough", action="store_true", default=None,
+        "--token-passthrough",
+        action="store_true",
+        default=None,
         help="use each caller's own token from 'Authorization: AnaplanAuthToken <token>' "
         "(HTTP only; ANAPLAN_MCP_TOKEN_PASSTHROUGH=1)",
     )
@@ -67,12 +74,17 @@ def _add_serve(subcommands: Subcommands) -> None:
         description="Run the MCP server over stdio (default) or streamable HTTP.",
     )
     _server_flags(serve)
-    serve.add_argument("--transport", choices=("stdio", "http"), default="stdio",
-                       help="stdio (default) or streamable HTTP")
+    serve.add_argument(
+        "--transport",
+        choices=("stdio", "http"),
+        default="stdio",
+        help="stdio (default) or streamable HTTP",
+    )
     serve.add_argument("--host", default="127.0.0.1", help="HTTP interface (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8765, help="HTTP port (default 8765)")
     serve.add_argument(
-        "--allowed-hosts", metavar="A,B",
+        "--allowed-hosts",
+        metavar="A,B",
         help="extra Host names the HTTP server answers to, behind a proxy "
         "(ANAPLAN_MCP_ALLOWED_HOSTS)",
     )
@@ -108,8 +120,9 @@ def _add_check(subcommands: Subcommands) -> None:
         description="Check the configuration: authenticate, validate the token, reach CloudWorks "
         "and the Integration API. One line per check, with the fix for any that fails.",
     )
-    check.add_argument("--sandbox", action="store_true", default=None,
-                       help="check against the built-in sandbox")
+    check.add_argument(
+        "--sandbox", action="store_true", default=None, help="check against the built-in sandbox"
+    )
     check.set_defaults(handler=run_check)
 
 
@@ -168,8 +181,10 @@ def _settings(args: argparse.Namespace) -> Settings:
     }
     settings = load_settings(**flags)
     if settings.sandbox and settings.has_credentials:
-        print("anaplan-mcp: --sandbox is set, so the Anaplan credentials given are not used",
-              file=sys.stderr)
+        print(
+            "anaplan-mcp: --sandbox is set, so the Anaplan credentials given are not used",
+            file=sys.stderr,
+        )
     return settings
 
 
@@ -266,7 +281,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = build_parser()
     arguments = list(sys.argv[1:] if argv is None else argv)
-    if not arguments or arguments[0].startswith("-") and arguments[0] not in ("-h", "--help"):
+    if not arguments or (arguments[0].startswith("-") and arguments[0] not in ("-h", "--help")):
         arguments.insert(0, "serve")
     args = parser.parse_args(arguments)
     handler: Command | None = getattr(args, "handler", None)

@@ -27,7 +27,7 @@ def parse_arguments(pairs: Sequence[str], raw_json: str | None) -> dict[str, Any
             raise ArgumentsError("give key=value pairs or --json, not both")
         try:
             data = json.loads(raw_json)
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             raise ArgumentsError(f"--json is not valid JSON ({exc.msg})") from None
         if not isinstance(data, dict):
             raise ArgumentsError("--json must be a JSON object")
@@ -51,7 +51,9 @@ async def list_tools(server: MCPServer, out: TextIO = sys.stdout) -> int:
     width = max(len(tool.name) for tool in tools)
     for tool in tools:
         hints = tool.annotations
-        kind = _KIND.get((bool(hints and hints.read_only_hint), bool(hints and hints.destructive_hint)))
+        kind = _KIND.get(
+            (bool(hints and hints.read_only_hint), bool(hints and hints.destructive_hint))
+        )
         text = " ".join((tool.description or "").split())
         summary = _FIRST_SENTENCE.split(text, maxsplit=1)[0].rstrip(".")
         out.write(f"{tool.name:<{width}}  {kind:<11}  {summary}\n")

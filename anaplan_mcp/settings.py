@@ -35,7 +35,9 @@ def _split_commas(value: object) -> object:
 class Settings(BaseSettings):
     """Everything the server needs to know, from `ANAPLAN_*` variables and flags (flags win)."""
 
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, hide_input_in_errors=True)
+    model_config = SettingsConfigDict(
+        extra="ignore", populate_by_name=True, hide_input_in_errors=True
+    )
 
     username: str | None = Field(None, validation_alias=_env("ANAPLAN_USERNAME", "username"))
     password: SecretStr | None = Field(None, validation_alias=_env("ANAPLAN_PASSWORD", "password"))

@@ -31,7 +31,9 @@ _MAX_COMPLETIONS = 100
 
 def _json(value: BaseModel | list[BaseModel] | dict[str, Any]) -> str:
     def plain(item: Any) -> Any:
-        return item.model_dump(mode="json", exclude_none=True) if isinstance(item, BaseModel) else item
+        return (
+            item.model_dump(mode="json", exclude_none=True) if isinstance(item, BaseModel) else item
+        )
 
     data = [plain(item) for item in value] if isinstance(value, list) else plain(value)
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
@@ -82,8 +84,12 @@ def register_resources(server: MCPServer, holder: StateHolder) -> None:
         client = state().client
         status = await read(client.run_status(run_id))
         errors = await read(client.run_errors(run_id))
-        return _json({"run": status.model_dump(mode="json", exclude_none=True),
-                      "errors": errors.model_dump(mode="json", exclude_none=True)})
+        return _json(
+            {
+                "run": status.model_dump(mode="json", exclude_none=True),
+                "errors": errors.model_dump(mode="json", exclude_none=True),
+            }
+        )
 
     @server.resource(
         "cloudworks://runs/{run_id}/dump{?action_id}", mime_type="text/csv", title="Failure dump"

@@ -40,18 +40,34 @@ async def test_stdio_server_lists_and_calls_tools() -> None:
 
 def test_stdout_carries_only_protocol_frames_from_start_to_shutdown() -> None:
     requests = [
-        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-            "protocolVersion": "2025-11-25", "capabilities": {},
-            "clientInfo": {"name": "probe", "version": "1"}}},
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-11-25",
+                "capabilities": {},
+                "clientInfo": {"name": "probe", "version": "1"},
+            },
+        },
         {"jsonrpc": "2.0", "method": "notifications/initialized"},
         {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
-        {"jsonrpc": "2.0", "id": 3, "method": "tools/call",
-         "params": {"name": "list_integrations", "arguments": {"limit": 1}}},
+        {
+            "jsonrpc": "2.0",
+            "id": 3,
+            "method": "tools/call",
+            "params": {"name": "list_integrations", "arguments": {"limit": 1}},
+        },
     ]
     stdin = "".join(json.dumps(request) + "\n" for request in requests)
     done = subprocess.run(
         [sys.executable, "-m", "anaplan_mcp", "serve"],
-        input=stdin, capture_output=True, text=True, env=SANDBOX_ENV, timeout=60, check=False,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=SANDBOX_ENV,
+        timeout=60,
+        check=False,
     )
     lines = [line for line in done.stdout.splitlines() if line.strip()]
     frames = [json.loads(line) for line in lines]
@@ -63,7 +79,11 @@ def test_misconfigured_server_says_why_on_stderr_and_nothing_on_stdout() -> None
     env = {"PATH": os.environ.get("PATH", ""), "ANAPLAN_REGION": "mars1"}
     done = subprocess.run(
         [sys.executable, "-m", "anaplan_mcp", "serve"],
-        capture_output=True, text=True, env=env, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
     )
     assert done.returncode != 0
     assert done.stdout == ""
@@ -75,9 +95,21 @@ def test_misconfigured_server_says_why_on_stderr_and_nothing_on_stdout() -> None
 def http_server() -> Iterator[str]:
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "anaplan_mcp", "serve", "--transport", "http", "--port",
-         str(port), "--allowed-hosts", "mcp.example.com"],
-        env=SANDBOX_ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "anaplan_mcp",
+            "serve",
+            "--transport",
+            "http",
+            "--port",
+            str(port),
+            "--allowed-hosts",
+            "mcp.example.com",
+        ],
+        env=SANDBOX_ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:

@@ -48,7 +48,9 @@ def make_server(sandbox: Sandbox) -> Callable[..., MCPServer]:
 
 
 @pytest.fixture(params=["auto", "legacy"])
-async def client(request: pytest.FixtureRequest, make_server: Callable[..., MCPServer]) -> AsyncIterator[Client]:
+async def client(
+    request: pytest.FixtureRequest, make_server: Callable[..., MCPServer]
+) -> AsyncIterator[Client]:
     """An in-memory MCP client on both protocol eras (2026-07-28 and the 2025 handshake)."""
     async with Client(make_server(), mode=request.param) as connected:
         yield connected

@@ -218,7 +218,9 @@ async def test_resources_list_and_read_compact_json(client: Client) -> None:
         "cloudworks://flows",
         "cloudworks://guide",
     } <= uris
-    templates = {t.uri_template for t in (await client.list_resource_templates()).resource_templates}
+    templates = {
+        t.uri_template for t in (await client.list_resource_templates()).resource_templates
+    }
     assert "cloudworks://runs/{run_id}/dump{?action_id}" in templates
     listing = await client.read_resource("cloudworks://integrations")
     integrations = json.loads(listing.contents[0].text)  # type: ignore[union-attr]

@@ -20,9 +20,7 @@ ConnectionId = Annotated[
     str, Field(pattern=HEX_ID_PATTERN, description="Connection id (from list_connections).")
 ]
 FlowId = Annotated[str, Field(pattern=HEX_ID_PATTERN, description="Flow id (from list_flows).")]
-RunId = Annotated[
-    str, Field(pattern=HEX_ID_PATTERN, description="Run id (from get_run_history).")
-]
+RunId = Annotated[str, Field(pattern=HEX_ID_PATTERN, description="Run id (from get_run_history).")]
 NotificationId = Annotated[
     str,
     Field(pattern=HEX_ID_PATTERN, description="Notification id (from get_integration)."),
@@ -96,9 +94,7 @@ async def confirm_notification(
     return await _ask(ctx, "notification config", notification_id, confirm)
 
 
-def require_confirmation(
-    answer: ElicitationResult[Confirmation], noun: str, ident: str
-) -> None:
+def require_confirmation(answer: ElicitationResult[Confirmation], noun: str, ident: str) -> None:
     """Raise unless the user confirmed; the message says how to confirm."""
     if isinstance(answer, AcceptedElicitation) and answer.data.confirm:
         return

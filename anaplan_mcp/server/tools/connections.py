@@ -42,7 +42,9 @@ async def _find(ctx: Context[Any, Any], connection_id: str) -> Connection:
     raise InputError(f"connection {connection_id} not found; call list_connections for valid ids.")
 
 
-async def list_connections(ctx: Context[Any, Any], limit: Limit = 25, offset: Offset = 0) -> Page[Connection]:
+async def list_connections(
+    ctx: Context[Any, Any], limit: Limit = 25, offset: Offset = 0
+) -> Page[Connection]:
     """List CloudWorks connections with their type, target (bucket, container or dataset) and
     status (1 valid, 0 invalid, with integration_error_code saying why)."""
     connections = await app_state(ctx).client.list_connections()
