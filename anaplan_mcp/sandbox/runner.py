@@ -1,0 +1,39 @@
+"""Serve the sandbox over HTTP with uvicorn; logs go to stderr."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import uvicorn
+
+from anaplan_mcp.sandbox.app import Sandbox, SandboxConfig
+from anaplan_mcp.sandbox.auth import SEEDED_PASSWORD, SEEDED_USER
+
+logger = logging.getLogger(__name__)
+
+
+def announce(host: str, port: int) -> str:
+    """The lines that tell a person which URLs and credentials to use."""
+    base = f"http://{host}:{port}"
+    return "\n".join(
+        [
+            f"Anaplan CloudWorks sandbox listening on {base}",
+            f"  ANAPLAN_CLOUDWORKS_URL=ANAPLAN_API_URL={base}/2/0",
+            f"  ANAPLAN_AUTH_URL={base}",
+            f"  ANAPLAN_USERNAME={SEEDED_USER}",
+            f"  ANAPLAN_PASSWORD={SEEDED_PASSWORD}",
+        ]
+    )
+
+
+def serve(host: str, port: int, config: SandboxConfig | None = None) -> None:
+    """Build a sandbox and serve it until interrupted."""
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    sandbox = Sandbox(config)
+    logger.info("%s", announce(host, port))
+    uvicorn.run(sandbox.app, host=host, port=port, log_level="info", access_log=False)
