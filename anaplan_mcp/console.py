@@ -44,8 +44,9 @@ def parse_arguments(pairs: Sequence[str], raw_json: str | None) -> dict[str, Any
     return arguments
 
 
-async def list_tools(server: MCPServer, out: TextIO = sys.stdout) -> int:
+async def list_tools(server: MCPServer, out: TextIO | None = None) -> int:
     """Print each tool with its kind and the first sentence of its description."""
+    out = out or sys.stdout
     async with Client(server) as client:
         tools = (await client.list_tools()).tools
     width = max(len(tool.name) for tool in tools)
@@ -63,8 +64,8 @@ async def list_tools(server: MCPServer, out: TextIO = sys.stdout) -> int:
 class ProgressBar:
     """A one-line progress bar on stderr for long waits."""
 
-    def __init__(self, stream: TextIO = sys.stderr) -> None:
-        self._stream = stream
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._stream = stream or sys.stderr
         self._drawn = False
 
     async def __call__(self, progress: float, total: float | None, message: str | None) -> None:
@@ -85,10 +86,11 @@ async def call_tool(
     server: MCPServer,
     name: str,
     arguments: dict[str, Any],
-    out: TextIO = sys.stdout,
-    err: TextIO = sys.stderr,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
 ) -> int:
     """Call one tool; print its result (JSON) on `out`, or its error on `err` with status 1."""
+    out, err = out or sys.stdout, err or sys.stderr
     bar = ProgressBar(err)
     async with Client(server) as client:
         result = await client.call_tool(name, arguments, progress_callback=bar)
