@@ -59,18 +59,28 @@ def test_stdout_carries_only_protocol_frames_from_start_to_shutdown() -> None:
             "params": {"name": "list_integrations", "arguments": {"limit": 1}},
         },
     ]
-    stdin = "".join(json.dumps(request) + "\n" for request in requests)
-    done = subprocess.run(
+    process = subprocess.Popen(
         [sys.executable, "-m", "anaplan_mcp", "serve"],
-        input=stdin,
-        capture_output=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
         text=True,
         env=SANDBOX_ENV,
-        timeout=60,
-        check=False,
     )
-    lines = [line for line in done.stdout.splitlines() if line.strip()]
-    frames = [json.loads(line) for line in lines]
+    assert process.stdin is not None and process.stdout is not None
+    frames: list[dict[str, object]] = []
+    with process:
+        process.stdin.write("".join(json.dumps(request) + "\n" for request in requests))
+        process.stdin.flush()
+        while 3 not in {frame.get("id") for frame in frames}:
+            line = process.stdout.readline()
+            if not line:
+                break
+            if line.strip():
+                frames.append(json.loads(line))
+        process.stdin.close()
+        # Whatever comes after the last answer, up to exit, must be protocol too.
+        frames.extend(json.loads(line) for line in process.stdout if line.strip())
     assert all(frame.get("jsonrpc") == "2.0" for frame in frames)
     assert {frame.get("id") for frame in frames} >= {1, 2, 3}
 
