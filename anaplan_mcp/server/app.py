@@ -108,7 +108,8 @@ def open_client(
         )
         return CloudWorksClient(
             endpoints,
-            BasicAuth(SEEDED_USER, SEEDED_PASSWORD),
+            # Token expiry is the sandbox's, so it is judged on the sandbox's clock.
+            BasicAuth(SEEDED_USER, SEEDED_PASSWORD, clock=sandbox.clock.timestamp),
             transport=transport or sandbox_transport(sandbox),
             **common,
         )

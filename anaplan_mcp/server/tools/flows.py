@@ -1,0 +1,371 @@
+"""Flows toolset: integration flows, their ordered steps and their runs (contract sheet §4)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver import Context, ElicitationResult, Resolve
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from anaplan_mcp.cloudworks.errors import WaitTimeoutError
+from anaplan_mcp.cloudworks.waiting import wait_for_flow
+from anaplan_mcp.models import FlowDetail, FlowInput, FlowStep, describe_validation_error
+from anaplan_mcp.models._types import HEX_ID_PATTERN
+from anaplan_mcp.server.audit import audit
+from anaplan_mcp.server.errors import InputError
+from anaplan_mcp.server.registry import ToolSpec
+from anaplan_mcp.server.state import app_state
+from anaplan_mcp.server.tools.common import (
+    Confirm,
+    Confirmation,
+    Done,
+    FlowId,
+    IntegrationId,
+    Limit,
+    Offset,
+    Page,
+    confirm_flow,
+    require_confirmation,
+)
+from anaplan_mcp.server.tools.runs import (
+    POLL_SECONDS,
+    RunState,
+    RunSummary,
+    TimeoutSeconds,
+    Wait,
+    page_at,
+    progress_reporter,
+    run_state,
+    summarize,
+)
+
+Strategy = Literal["stop", "continue"]
+HexIdStr = Annotated[str, Field(pattern=HEX_ID_PATTERN)]
+
+
+class StepSpec(BaseModel):
+    """One step as given to create_flow / update_flow."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    integration_id: IntegrationId
+    depends_on: list[HexIdStr] | None = Field(
+        None, description="Integration ids of earlier steps to wait for; default the previous step."
+    )
+    skipped: bool | None = Field(None, description="Disable the step (default false).")
+    on_failure: Strategy | None = Field(None, description="If the step fails (default stop).")
+    on_partial_success: Strategy | None = Field(
+        None, description="If it partly succeeds (default continue)."
+    )
+
+
+Steps = Annotated[list[StepSpec], Field(min_length=2, description="Steps in run order.")]
+
+
+class FlowSummary(BaseModel):
+    """A flow, compact; names are tenant data."""
+
+    flow_id: str
+    name: str
+    steps_count: int
+    latest_run_state: RunState | None = Field(description="Null if it never ran.")
+
+
+class FlowStepView(BaseModel):
+    """A step of a flow (its integration) with that integration's latest run."""
+
+    integration_id: str
+    name: str | None
+    type: str | None = Field(description="Import, Export or Process.")
+    skipped: bool
+    depends_on: list[str]
+    on_failure: str
+    on_partial_success: str
+    latest_run: RunSummary | None
+
+
+class FlowView(BaseModel):
+    """A flow with its steps in order; names are tenant data."""
+
+    flow_id: str
+    name: str
+    latest_run: RunSummary | None
+    steps: list[FlowStepView]
+
+
+class FlowChange(BaseModel):
+    """A flow before and after an update."""
+
+    flow_id: str
+    before: FlowView
+    after: FlowView
+
+
+class StepOutcome(BaseModel):
+    """What one step did in a flow run."""
+
+    integration_id: str
+    name: str | None
+    outcome: RunState | Literal["skipped", "not_selected", "not_reached", "waiting"]
+    reason: str | None = Field(None, description="Why it did not run.")
+    run: RunSummary | None = Field(None, description="Its run in this flow run.")
+
+
+class FlowRunOutcome(BaseModel):
+    """Where a flow run stands, per step."""
+
+    flow_id: str
+    run_id: str = Field(description="Flow run id.")
+    state: RunState | Literal["started"] = Field(description="started: not waited for.")
+    message: str | None = None
+    steps_to_run: list[str] = Field(description="Integration ids selected to run.")
+    steps: list[StepOutcome] = Field(default_factory=list, description="When waited for.")
+    next_step: str | None = None
+
+
+def _strategies(step: FlowStep) -> dict[str, Strategy]:
+    found: dict[str, Strategy] = {"failure": "stop", "partial_success": "continue"}
+    for behaviour in step.exception_behavior:
+        if behaviour.type in found and behaviour.strategy in ("stop", "continue"):
+            found[behaviour.type] = behaviour.strategy  # type: ignore[assignment]
+    return found
+
+
+def _step_view(step: FlowStep) -> FlowStepView:
+    strategy = _strategies(step)
+    return FlowStepView(
+        integration_id=step.referrer,
+        name=step.name,
+        type=step.type,
+        skipped=step.is_skipped,
+        depends_on=step.depends_on or [],
+        on_failure=strategy["failure"],
+        on_partial_success=strategy["partial_success"],
+        latest_run=summarize(step.latest_run) if step.latest_run else None,
+    )
+
+
+def view(flow: FlowDetail) -> FlowView:
+    latest = summarize(flow.latest_run) if flow.latest_run else None
+    steps = [_step_view(step) for step in flow.steps]
+    return FlowView(flow_id=flow.id, name=flow.name, latest_run=latest, steps=steps)
+
+
+def _definition(name: str, specs: list[StepSpec], current: FlowDetail | None) -> FlowInput:
+    """The full flow body; unset step fields keep the current step's values (or the defaults)."""
+    existing = {step.referrer: step for step in current.steps} if current else {}
+    if sum(not (spec.skipped or False) for spec in specs) < 2:
+        raise InputError("steps: at least two steps must be enabled (skipped false).")
+    seen: list[str] = []
+    steps: list[dict[str, Any]] = []
+    for spec in specs:
+        old = existing.get(spec.integration_id)
+        strategy = _strategies(old) if old else {"failure": "stop", "partial_success": "continue"}
+        depends_on = spec.depends_on
+        if depends_on is None and old and old.depends_on and set(old.depends_on) <= set(seen):
+            depends_on = old.depends_on
+        steps.append(
+            {
+                "referrer": spec.integration_id,
+                "depends_on": depends_on,
+                "is_skipped": bool(old and old.is_skipped)
+                if spec.skipped is None
+                else spec.skipped,
+                "on_failure": spec.on_failure or strategy["failure"],
+                "on_partial_success": spec.on_partial_success or strategy["partial_success"],
+            }
+        )
+        seen.append(spec.integration_id)
+    try:
+        return FlowInput.model_validate({"name": name, "steps": steps})
+    except ValidationError as exc:
+        raise InputError(
+            describe_validation_error(exc).replace("referrer", "integration_id")
+        ) from None
+
+
+async def list_flows(
+    ctx: Context[Any, Any], limit: Limit = 25, offset: Offset = 0
+) -> Page[FlowSummary]:
+    """List integration flows with their step count and the state of their latest run."""
+    page = await app_state(ctx).client.flows_page(offset=offset, limit=limit)
+    items = [
+        FlowSummary(
+            flow_id=flow.id,
+            name=flow.name,
+            steps_count=flow.steps_count,
+            latest_run_state=run_state(flow.latest_run) if flow.latest_run else None,
+        )
+        for flow in page.items
+    ]
+    return page_at(items, offset, page.meta.total_size)
+
+
+async def get_flow(ctx: Context[Any, Any], flow_id: FlowId) -> FlowView:
+    """A flow's steps in order (skip flag, dependencies, failure handling) with each step's
+    latest run, and the flow's latest run."""
+    return view(await app_state(ctx).client.get_flow(flow_id))
+
+
+async def create_flow(
+    ctx: Context[Any, Any],
+    name: Annotated[str, Field(min_length=1, description="Flow name.")],
+    steps: Steps,
+) -> FlowView:
+    """Create a flow that runs integrations in order (ids from list_integrations); at least two
+    steps must be enabled."""
+    definition = _definition(name, steps, None)
+    client = app_state(ctx).client
+    flow_id = await client.create_flow(definition)
+    audit("create_flow", "ok", flow_id=flow_id)
+    return view(await client.get_flow(flow_id))
+
+
+async def update_flow(
+    ctx: Context[Any, Any],
+    flow_id: FlowId,
+    name: Annotated[str | None, Field(min_length=1, description="New name.")] = None,
+    steps: Annotated[
+        list[StepSpec] | None,
+        Field(
+            min_length=2,
+            description="The new step list in order; unset step fields keep their values.",
+        ),
+    ] = None,
+) -> FlowChange:
+    """Change a flow's name and/or steps (the rest is kept). Returns the flow before and after."""
+    if name is None and steps is None:
+        raise InputError("update_flow: give name, steps or both.")
+    client = app_state(ctx).client
+    current = await client.get_flow(flow_id)
+    definition = _definition(
+        name or current.name,
+        steps or [StepSpec(integration_id=step.referrer) for step in current.steps],
+        current,
+    )
+    await client.update_flow(flow_id, definition)
+    audit("update_flow", "ok", flow_id=flow_id)
+    after = await client.get_flow(flow_id)
+    return FlowChange(flow_id=flow_id, before=view(current), after=view(after))
+
+
+async def delete_flow(
+    ctx: Context[Any, Any],
+    flow_id: FlowId,
+    answer: Annotated[ElicitationResult[Confirmation], Resolve(confirm_flow)],
+    confirm: Confirm = None,
+) -> Done:
+    """Delete a flow (its integrations stay). Asks the user first; without a way to ask, pass
+    confirm equal to the flow id."""
+    require_confirmation(answer, "flow", flow_id)
+    await app_state(ctx).client.delete_flow(flow_id)
+    audit("delete_flow", "ok", flow_id=flow_id)
+    return Done(done=f"deleted flow {flow_id}")
+
+
+def _step_outcomes(flow: FlowDetail, chosen: set[str]) -> list[StepOutcome]:
+    latest = flow.latest_run
+    finished = latest is not None and run_state(latest) != "running"
+    outcomes: list[StepOutcome] = []
+    stopped_at: str | None = None
+    for step in flow.steps:
+        base = {"integration_id": step.referrer, "name": step.name}
+        run = step.latest_run
+        if step.is_skipped:
+            outcomes.append(StepOutcome(**base, outcome="skipped", reason="the step is disabled"))
+        elif step.referrer not in chosen:
+            outcomes.append(StepOutcome(**base, outcome="not_selected", reason="not in steps"))
+        elif latest and run and run.start_date >= latest.start_date:
+            state = run_state(run)
+            if state in ("failed", "cancelled", "partly_succeeded") and stopped_at is None:
+                kind = "partial_success" if state == "partly_succeeded" else "failure"
+                if state == "cancelled" or _strategies(step)[kind] == "stop":
+                    stopped_at = f"the flow stopped after step {step.referrer} ({state})"
+            outcomes.append(StepOutcome(**base, outcome=state, run=summarize(run)))
+        elif finished:
+            reason = stopped_at or (latest.message if latest else None)
+            outcomes.append(StepOutcome(**base, outcome="not_reached", reason=reason))
+        else:
+            outcomes.append(StepOutcome(**base, outcome="waiting"))
+    return outcomes
+
+
+async def run_flow(
+    ctx: Context[Any, Any],
+    flow_id: FlowId,
+    steps: Annotated[
+        list[IntegrationId] | None,
+        Field(min_length=1, description="Run only these steps (integration ids), e.g. to resume."),
+    ] = None,
+    wait: Wait = False,
+    timeout_seconds: TimeoutSeconds = 600,
+) -> FlowRunOutcome:
+    """Run a flow's enabled steps, or some of them. With wait, follow it and return each step's
+    outcome (ran, skipped, not reached and why)."""
+    state = app_state(ctx)
+    flow = await state.client.get_flow(flow_id)
+    referrers = [step.referrer for step in flow.steps]
+    unknown = sorted(set(steps or []) - set(referrers))
+    if unknown:
+        raise InputError(
+            f"steps: {', '.join(unknown)} are not steps of this flow; get_flow lists them."
+        )
+    enabled = [step.referrer for step in flow.steps if not step.is_skipped]
+    chosen = [referrer for referrer in enabled if steps is None or referrer in steps]
+    if not chosen:
+        raise InputError("steps: every chosen step is disabled (skipped); choose an enabled step.")
+    run_id = await state.client.run_flow(flow_id, steps)
+    audit("run_flow", "ok", flow_id=flow_id, run_id=run_id)
+    follow = f"call get_flow with flow_id='{flow_id}' to follow each step's latest run"
+    if not wait:
+        return FlowRunOutcome(
+            flow_id=flow_id, run_id=run_id, state="started", steps_to_run=chosen, next_step=follow
+        )
+
+    def describe(current: FlowDetail) -> str:
+        ended = [s for s in _step_outcomes(current, set(chosen)) if s.run and s.run.end_date]
+        return f"flow run {run_id}: {len(ended)} of {len(chosen)} steps done"
+
+    report = progress_reporter(ctx, timeout_seconds, describe)
+    timing = state.timing
+    try:
+        final = await wait_for_flow(
+            state.client,
+            flow_id,
+            run_id,
+            on_progress=report,
+            timeout_seconds=timeout_seconds,
+            poll_interval=POLL_SECONDS,
+            sleep=timing.sleep,
+            clock=timing.clock,
+        )
+        latest = final.latest_run
+    except WaitTimeoutError:
+        final, latest = await state.client.get_flow(flow_id), None
+    outcome = FlowRunOutcome(
+        flow_id=flow_id,
+        run_id=run_id,
+        state=run_state(latest) if latest else "running",
+        message=latest.message if latest else f"still running after {timeout_seconds:g} s",
+        steps_to_run=chosen,
+        steps=_step_outcomes(final, set(chosen)),
+        next_step=None if latest else f"still running; {follow}",
+    )
+    troubled = [s for s in outcome.steps if s.outcome in ("failed", "partly_succeeded")]
+    if latest and troubled:
+        failing = troubled[0].integration_id
+        outcome.next_step = (
+            f"call diagnose_integration with integration_id='{failing}' for the cause and fix; "
+            f"after fixing, run_flow with steps starting at '{failing}' resumes the flow"
+        )
+    return outcome
+
+
+TOOLS = [
+    ToolSpec(list_flows, "flows", "read", "List flows"),
+    ToolSpec(get_flow, "flows", "read", "Get a flow"),
+    ToolSpec(create_flow, "flows", "write", "Create a flow"),
+    ToolSpec(update_flow, "flows", "write", "Update a flow", idempotent=True),
+    ToolSpec(delete_flow, "flows", "destructive", "Delete a flow"),
+    ToolSpec(run_flow, "flows", "write", "Run a flow"),
+]
