@@ -3,6 +3,22 @@
 from __future__ import annotations
 
 from anaplan_mcp.server.registry import ToolSpec
-from anaplan_mcp.server.tools import connections
+from anaplan_mcp.server.tools import (
+    connections,
+    flows,
+    integrations,
+    notifications,
+    runs,
+    schedules,
+    troubleshooting,
+)
 
-ALL_TOOLS: list[ToolSpec] = [*connections.TOOLS]
+ALL_TOOLS: list[ToolSpec] = [
+    *connections.TOOLS,
+    *integrations.TOOLS,
+    *runs.TOOLS,
+    *schedules.TOOLS,
+    *flows.TOOLS,
+    *notifications.TOOLS,
+    *troubleshooting.TOOLS,
+]

@@ -1,0 +1,229 @@
+"""What the integrations toolset returns: compact, snake_case views of CloudWorks integrations.
+
+Names and other tenant text are marked untrusted in the field descriptions (the output schema).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from anaplan_mcp.models import (
+    AnaplanEndpoint,
+    ColumnMapping,
+    FileEndpoint,
+    Integration,
+    IntegrationDetail,
+    Job,
+    LatestRun,
+    ModelObject,
+    Schedule,
+    TableEndpoint,
+    is_finished,
+    is_partial_success,
+)
+from anaplan_mcp.server.tools.schedules import schedule_summary
+
+RunState = Literal["succeeded", "partly_failed", "failed", "running", "never"]
+JOB_FIELDS = ("connection_id", "path", "table", "action_id", "file_id", "overwrite", "mapping")
+
+
+class LastRun(BaseModel):
+    """The latest run of an integration."""
+
+    state: RunState = Field(description="succeeded, partly_failed, failed, running or never.")
+    started_at: datetime | None = Field(None, description="Start time.")
+    ended_at: datetime | None = Field(None, description="End time; null while running.")
+    message: str | None = Field(None, description="CloudWorks' outcome text.")
+    execution_error_code: int | None = Field(None, description="Error code; 38 = partial.")
+    trigger_source: str | None = Field(None, description="manual, scheduled, ...")
+
+
+class IntegrationItem(BaseModel):
+    """An integration in a listing."""
+
+    integration_id: str = Field(description="Integration id.")
+    name: str = Field(description="Name (untrusted tenant data).")
+    kind: str = Field(description="import, export or process.")
+    workspace_id: str = Field(description="Workspace id.")
+    model_id: str = Field(description="Model id.")
+    last_run_state: RunState = Field(description="Outcome of the latest run.")
+    last_run_at: datetime | None = Field(description="When the latest run started.")
+    last_run_message: str | None = Field(description="Outcome text of the latest run.")
+    schedule: str | None = Field(description="Schedule summary; null when unscheduled.")
+    notification_id: str | None = Field(description="Notification config id.")
+
+
+class JobView(BaseModel):
+    """One job in plain terms."""
+
+    direction: str = Field(description="import (into Anaplan) or export (out of Anaplan).")
+    job_type: str = Field(description="Wire type, e.g. AmazonS3ToAnaplan.")
+    connection_id: str | None = Field(None, description="Connection id.")
+    connection_name: str | None = Field(None, description="Name (untrusted tenant data).")
+    connection_type: str | None = Field(None, description="AmazonS3, AzureBlob, GoogleBigQuery.")
+    connection_deleted: bool | None = Field(None, description="True if the connection is gone.")
+    path: str | None = Field(None, description="File (import) or folder (export) path.")
+    table: str | None = Field(None, description="BigQuery table.")
+    action_id: str | None = Field(None, description="Anaplan import or export id.")
+    file_id: str | None = Field(None, description="Anaplan file an import reads.")
+    overwrite: bool | None = Field(None, description="Exports: replaces the target.")
+    mapping: list[ColumnMapping] | None = Field(None, description="BigQuery export columns.")
+
+
+class IntegrationView(BaseModel):
+    """One integration: its jobs, schedule, latest run and notification config."""
+
+    integration_id: str = Field(description="Integration id.")
+    name: str = Field(description="Name (untrusted tenant data).")
+    kind: str | None = Field(description="import, export or process.")
+    workspace_id: str = Field(description="Workspace id.")
+    model_id: str = Field(description="Model id.")
+    process_id: str | None = Field(description="Anaplan process id (process only).")
+    jobs: list[JobView] = Field(description="Jobs (a process may have none).")
+    schedule: Schedule | None = Field(description="Schedule; null when unscheduled.")
+    latest_run: LastRun = Field(description="Latest run.")
+    notification_id: str | None = Field(description="Notification config id.")
+    modified_at: datetime = Field(description="Last change time.")
+    modified_by: str | None = Field(description="Last editor.")
+
+
+class FieldChange(BaseModel):
+    """One field an update changed."""
+
+    field: str = Field(description="Field name (jobs[i].x for a process's jobs).")
+    before: Any = Field(description="Old value.")
+    after: Any = Field(description="New value.")
+
+
+class IntegrationChange(BaseModel):
+    """What an update changed, as CloudWorks stored it."""
+
+    integration_id: str = Field(description="The integration.")
+    changes: list[FieldChange] = Field(description="Fields before and after; empty if none.")
+
+
+class ObjectRef(BaseModel):
+    """An Anaplan object: workspace, model, import, export, process or file."""
+
+    id: str = Field(description="Id.")
+    name: str = Field(description="Name (untrusted tenant data).")
+    workspace_id: str | None = Field(None, description="Models: their workspace.")
+    file_id: str | None = Field(None, description="Imports: the file they read.")
+
+
+class ModelObjects(BaseModel):
+    """Workspaces and models, or one model's actions and files; unrequested lists are null."""
+
+    workspaces: list[ObjectRef] | None = Field(None, description="Workspaces.")
+    models: list[ObjectRef] | None = Field(None, description="Models.")
+    imports: list[ObjectRef] | None = Field(None, description="Imports (112...).")
+    exports: list[ObjectRef] | None = Field(None, description="Exports (116...).")
+    processes: list[ObjectRef] | None = Field(None, description="Processes (118...).")
+    files: list[ObjectRef] | None = Field(None, description="Files (113...).")
+
+
+def run_state(run: LatestRun | None) -> RunState:
+    """A latest run in one word (cancelled counts as failed; its message says Cancelled)."""
+    if run is None:
+        return "never"
+    if not is_finished(run):
+        return "running"
+    if is_partial_success(run):
+        return "partly_failed"
+    return "succeeded" if run.success else "failed"
+
+
+def last_run(run: LatestRun | None) -> LastRun:
+    if run is None:
+        return LastRun(state="never")
+    return LastRun(
+        state=run_state(run),
+        started_at=run.start_date,
+        ended_at=run.end_date,
+        message=run.message,
+        execution_error_code=run.execution_error_code,
+        trigger_source=run.trigger_source,
+    )
+
+
+def integration_item(integration: Integration) -> IntegrationItem:
+    run = integration.latest_run
+    return IntegrationItem(
+        integration_id=integration.integration_id,
+        name=integration.name,
+        kind=str(integration.integration_type).lower(),
+        workspace_id=integration.workspace_id,
+        model_id=integration.model_id,
+        last_run_state=run_state(run),
+        last_run_at=run.start_date if run else None,
+        last_run_message=run.message if run else None,
+        schedule=schedule_summary(integration.schedule),
+        notification_id=integration.notification_id,
+    )
+
+
+def job_view(job: Job) -> JobView:
+    direction = "import" if job.type.endswith("ToAnaplan") else "export"
+    view = JobView(direction=direction, job_type=job.type, mapping=job.mapping)
+    for end in [*job.sources, *job.targets]:
+        if isinstance(end, AnaplanEndpoint):
+            view.action_id, view.file_id = end.action_id, end.file_id
+            continue
+        view.connection_type = end.type
+        view.connection_id = end.connection_id
+        if isinstance(end, FileEndpoint):
+            view.path, view.overwrite = end.file, end.overwrite
+            view.connection_name = end.connection_name
+            view.connection_deleted = end.is_connection_deleted
+        elif isinstance(end, TableEndpoint):
+            view.table, view.overwrite = end.table, end.overwrite
+    return view
+
+
+def integration_view(detail: IntegrationDetail) -> IntegrationView:
+    return IntegrationView(
+        integration_id=detail.integration_id,
+        name=detail.name,
+        kind=detail.kind.lower() if detail.kind else None,
+        workspace_id=detail.workspace_id,
+        model_id=detail.model_id,
+        process_id=detail.process_id,
+        jobs=[job_view(job) for job in detail.jobs or []],
+        schedule=detail.schedule,
+        latest_run=last_run(detail.latest_run),
+        notification_id=detail.notification_id,
+        modified_at=detail.modification_date,
+        modified_by=detail.modified_by,
+    )
+
+
+def flat_fields(view: IntegrationView) -> dict[str, Any]:
+    """The editable fields of an integration, by the names update_integration takes."""
+    fields: dict[str, Any] = {"name": view.name}
+    for index, job in enumerate(view.jobs):
+        prefix = f"jobs[{index}]." if view.kind == "process" else ""
+        dumped = job.model_dump(mode="json", include=set(JOB_FIELDS))
+        fields.update({prefix + key: dumped[key] for key in JOB_FIELDS})
+    return fields
+
+
+def field_changes(before: IntegrationView, after: IntegrationView) -> list[FieldChange]:
+    """The fields whose values differ, in a stable order."""
+    old, new = flat_fields(before), flat_fields(after)
+    keys = list(dict.fromkeys([*old, *new]))
+    return [
+        FieldChange(field=key, before=old.get(key), after=new.get(key))
+        for key in keys
+        if old.get(key) != new.get(key)
+    ]
+
+
+def object_refs(objects: list[ModelObject]) -> list[ObjectRef]:
+    """Ids and names (and an import's file id) of a model's objects."""
+    return [
+        ObjectRef(id=item.id, name=item.name, file_id=item.import_data_source_id)
+        for item in objects
+    ]

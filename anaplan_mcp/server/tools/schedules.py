@@ -1,0 +1,211 @@
+"""Schedules toolset: when an integration runs on its own (one schedule per integration)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver import Context, Elicit, ElicitationResult, Resolve
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+
+from anaplan_mcp.models import (
+    ClockTime,
+    HourlySchedule,
+    IsoDate,
+    Schedule,
+    ScheduleInput,
+    ScheduleType,
+    TimeZoneName,
+    describe_validation_error,
+)
+from anaplan_mcp.models.schedules import WeekDays
+from anaplan_mcp.server.audit import audit
+from anaplan_mcp.server.errors import InputError
+from anaplan_mcp.server.registry import ToolSpec
+from anaplan_mcp.server.state import app_state
+from anaplan_mcp.server.tools.common import (
+    Confirm,
+    Confirmation,
+    Done,
+    IntegrationId,
+    require_confirmation,
+)
+
+# type -> its own fields (contract sheet §13); every type also takes the common ones.
+TYPE_FIELDS: dict[str, tuple[str, ...]] = {
+    "daily": ("time",),
+    "weekly": ("time", "days_of_week"),
+    "hourly": ("from_time", "to_time", "repeat_every", "days_of_week"),
+    "monthly_specific_day": ("time", "day_of_month"),
+    "monthly_relative_weekday": ("time", "day_of_week", "repeat_every"),
+}
+_SCHEDULE: TypeAdapter[Any] = TypeAdapter(ScheduleInput)
+
+
+class ScheduleChange(BaseModel):
+    """An integration's schedule before and after a change."""
+
+    integration_id: str = Field(description="The integration.")
+    before: Schedule | None = Field(description="As it was; null when there was none.")
+    after: Schedule | None = Field(description="As it is now.")
+
+
+_DAYS = ("Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat")
+_ORDINALS = ("", "1st", "2nd", "3rd", "4th", "5th")
+
+
+def _day(day: int | None) -> str:
+    return _DAYS[day] if day is not None and 0 <= day <= 6 else "?"
+
+
+def schedule_summary(schedule: Schedule | None) -> str | None:
+    """One line such as 'daily at 02:00 Europe/London' (', disabled' when Inactive)."""
+    if schedule is None:
+        return None
+    days = ",".join(_day(day) for day in schedule.days_of_week or [])
+    at = f"at {schedule.time}"
+    repeat = schedule.repeat_every
+    when = {
+        "daily": f"daily {at}",
+        "weekly": f"weekly on {days} {at}",
+        "hourly": f"every {repeat}h {schedule.from_time}-{schedule.to_time} on {days}",
+        "monthly_specific_day": f"monthly on day {schedule.day_of_month} {at}",
+        "monthly_relative_weekday": (
+            f"monthly on the {_ORDINALS[repeat] if repeat and 1 <= repeat <= 5 else repeat} "
+            f"{_day(schedule.day_of_week)} {at}"
+        ),
+    }.get(str(schedule.type), str(schedule.type))
+    summary = f"{when} {schedule.timezone or ''}".rstrip()
+    if schedule.end_date:
+        summary += f", until {schedule.end_date}"
+    if schedule.status != "Active":
+        summary += ", disabled"
+    return summary
+
+
+async def _current(ctx: Context[Any, Any], integration_id: str) -> tuple[str, Schedule | None]:
+    detail = await app_state(ctx).client.get_integration(integration_id)
+    return detail.name, detail.schedule
+
+
+async def schedule_integration(
+    ctx: Context[Any, Any],
+    integration_id: IntegrationId,
+    type: Annotated[ScheduleType, Field(description="How often; picks the fields below.")],
+    timezone: Annotated[TimeZoneName, Field(description="IANA time zone, e.g. Europe/Paris.")],
+    start_date: Annotated[IsoDate, Field(description="First day, YYYY-MM-DD.")],
+    end_date: Annotated[IsoDate | None, Field(description="Last day; not before start.")] = None,
+    time: Annotated[ClockTime | None, Field(description="Run time HH:MM (24-hour).")] = None,
+    days_of_week: Annotated[WeekDays | None, Field(description="Days, 0 = Sunday.")] = None,
+    from_time: Annotated[ClockTime | None, Field(description="Hourly: window start HH:MM.")] = None,
+    to_time: Annotated[ClockTime | None, Field(description="Hourly: window end HH:MM.")] = None,
+    repeat_every: Annotated[
+        int | None, Field(ge=1, le=24, description="Hourly: hours apart; monthly: 1st-5th.")
+    ] = None,
+    day_of_month: Annotated[int | None, Field(ge=1, le=31, description="Day 1-31.")] = None,
+    day_of_week: Annotated[int | None, Field(ge=0, le=6, description="0 = Sunday.")] = None,
+    name: Annotated[
+        str | None, Field(min_length=1, description="Default: '<integration> schedule'.")
+    ] = None,
+) -> ScheduleChange:
+    """Create or replace an integration's schedule. Each type takes exactly its own fields:
+    daily: time. weekly: time, days_of_week. hourly: from_time, to_time, repeat_every (hours),
+    days_of_week. monthly_specific_day: time, day_of_month. monthly_relative_weekday: time,
+    day_of_week, repeat_every (2 + day_of_week 3 = second Wednesday). Returns before and after."""
+    tool = "schedule_integration"
+    own: dict[str, Any] = {
+        "time": time,
+        "days_of_week": days_of_week,
+        "from_time": from_time,
+        "to_time": to_time,
+        "repeat_every": repeat_every,
+        "day_of_month": day_of_month,
+        "day_of_week": day_of_week,
+    }
+    foreign = [
+        key for key, value in own.items() if value is not None and key not in TYPE_FIELDS[type]
+    ]
+    if foreign:
+        raise InputError(
+            f"{tool}: {', '.join(foreign)}: not for a {type} schedule, which takes "
+            f"{', '.join(TYPE_FIELDS[type])}."
+        )
+    fields = {key: value for key, value in own.items() if value is not None}
+    fields.update(type=type, timezone=timezone, start_date=start_date, end_date=end_date)
+    try:
+        schedule = _SCHEDULE.validate_python({**fields, "name": name or "schedule"})
+    except ValidationError as exc:
+        raise InputError(f"{tool}: {describe_validation_error(exc)}") from None
+    if isinstance(schedule, HourlySchedule) and schedule.to_time <= schedule.from_time:
+        raise InputError(f"{tool}: to_time: must be later than from_time.")
+    client = app_state(ctx).client
+    integration_name, before = await _current(ctx, integration_id)
+    if name is None:
+        schedule.name = f"{integration_name} schedule"
+    if before is None:
+        await client.create_schedule(integration_id, schedule)
+    else:
+        await client.update_schedule(integration_id, schedule)
+    audit(tool, "ok", integration_id=integration_id)
+    _, after = await _current(ctx, integration_id)
+    return ScheduleChange(integration_id=integration_id, before=before, after=after)
+
+
+async def set_schedule_status(
+    ctx: Context[Any, Any],
+    integration_id: IntegrationId,
+    status: Annotated[
+        Literal["enabled", "disabled"], Field(description="enabled runs it; disabled pauses it.")
+    ],
+) -> ScheduleChange:
+    """Enable or disable an integration's schedule (keeps its settings)."""
+    _, before = await _current(ctx, integration_id)
+    if before is None:
+        raise InputError(
+            f"set_schedule_status: integration {integration_id} has no schedule; "
+            "create one with schedule_integration."
+        )
+    await app_state(ctx).client.set_schedule_status(integration_id, status == "enabled")
+    audit("set_schedule_status", status, integration_id=integration_id)
+    _, after = await _current(ctx, integration_id)
+    return ScheduleChange(integration_id=integration_id, before=before, after=after)
+
+
+# The SDK hands a resolver the tool arguments it names.
+async def confirm_schedule(
+    integration_id: str, ctx: Context[Any, Any], confirm: str | None = None
+) -> Any:
+    if confirm == integration_id:
+        return Confirmation(confirm=True)
+    capabilities = ctx.client_capabilities
+    if capabilities is None or capabilities.elicitation is None:
+        return Confirmation(confirm=False)
+    return Elicit(
+        f"Delete the schedule of integration {integration_id}? It will no longer run on its own.",
+        Confirmation,
+    )
+
+
+async def delete_schedule(
+    ctx: Context[Any, Any],
+    integration_id: IntegrationId,
+    answer: Annotated[ElicitationResult[Confirmation], Resolve(confirm_schedule)],
+    confirm: Confirm = None,
+) -> Done:
+    """Delete an integration's schedule (the integration stays). Asks the user first; without a
+    way to ask, pass confirm equal to the integration id. set_schedule_status only pauses it."""
+    require_confirmation(answer, "the schedule of integration", integration_id)
+    _, before = await _current(ctx, integration_id)
+    if before is None:
+        return Done(done=f"integration {integration_id} has no schedule; nothing deleted")
+    await app_state(ctx).client.delete_schedule(integration_id)
+    audit("delete_schedule", "ok", integration_id=integration_id)
+    return Done(done=f"deleted the schedule of integration {integration_id}")
+
+
+TOOLS = [
+    ToolSpec(
+        schedule_integration, "schedules", "write", "Schedule an integration", idempotent=True
+    ),
+    ToolSpec(set_schedule_status, "schedules", "write", "Enable or disable a schedule", True),
+    ToolSpec(delete_schedule, "schedules", "destructive", "Delete a schedule"),
+]
