@@ -192,7 +192,7 @@ async def test_create_derives_the_job_type_from_the_connection(
 
 
 async def test_create_bigquery_export_with_mapping(client: Client, sandbox: Sandbox) -> None:
-    mapping = [{"source_name": "Stage", "target_name": "stage"}]
+    mapping = {"Opportunity": "opportunity_id", "Stage": "stage"}
     args = {
         **job_args("export"),
         "connection_id": BIGQUERY,
@@ -206,7 +206,10 @@ async def test_create_bigquery_export_with_mapping(client: Client, sandbox: Sand
     assert job["job_type"] == "AnaplanToGoogleBigQuery" and job["table"] == "pipeline_v2"
     assert job["mapping"] == mapping
     stored = sandbox.store.integrations[view["integration_id"]]["jobs"][0]
-    assert stored["mapping"] == [{"sourceName": "Stage", "targetName": "stage"}]
+    assert stored["mapping"] == [
+        {"sourceName": "Opportunity", "targetName": "opportunity_id"},
+        {"sourceName": "Stage", "targetName": "stage"},
+    ]
     assert stored["targets"][0] == {
         "type": "GoogleBigQuery",
         "connectionId": BIGQUERY,
@@ -248,7 +251,7 @@ def without(job: dict[str, Any], *keys: str) -> dict[str, Any]:
 IMPORT_JOB = {"connection_id": S3, "path": "a.csv", "action_id": "112000000002",
               "file_id": "113000000002"}  # fmt: skip
 EXPORT_JOB = {"connection_id": S3, "path": "out/", "action_id": "116000000001"}
-PAIRS = [{"source_name": "a", "target_name": "b"}]
+PAIRS = {"a": "b"}
 
 
 @pytest.mark.parametrize(
@@ -368,6 +371,28 @@ async def test_update_name_and_connection_rederives_the_job_type(
     assert sandbox.store.integrations[seed.PRODUCTS_IMPORT_ID]["jobs"][0]["type"] == (
         "AzureBlobToAnaplan"
     )
+
+
+async def test_update_moves_an_export_to_bigquery(client: Client, sandbox: Sandbox) -> None:
+    args = {"integration_id": seed.SALES_EXPORT_ID, "connection_id": BIGQUERY,
+            "table": "sales_summary", "mapping": {"Region": "region"}}  # fmt: skip
+    change = await call(client, "update_integration", args)
+    fields = {c["field"]: (c["before"], c["after"]) for c in change["changes"]}
+    assert fields == {
+        "connection_id": (S3, BIGQUERY),
+        "path": ("exports/", None),
+        "table": (None, "sales_summary"),
+        "mapping": (None, {"Region": "region"}),
+    }
+    job = sandbox.store.integrations[seed.SALES_EXPORT_ID]["jobs"][0]
+    assert job["type"] == "AnaplanToGoogleBigQuery" and job["targets"][0]["overwrite"] is True
+    pipeline = await call(
+        client, "update_integration", {"integration_id": seed.PIPELINE_EXPORT_ID,
+                                       "mapping": {"Stage": "stage"}},
+    )  # fmt: skip
+    assert pipeline["changes"] == [
+        {"field": "mapping", "before": None, "after": {"Stage": "stage"}}
+    ]
 
 
 async def test_update_process_job_needs_its_index(client: Client, sandbox: Sandbox) -> None:

@@ -8,12 +8,12 @@ Every rule is checked here, before anything is sent.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from pydantic import Field, ValidationError
 
 from anaplan_mcp.models import (
-    ColumnMappingInput,
     ExportIntegrationInput,
     ImportIntegrationInput,
     InputModel,
@@ -22,39 +22,36 @@ from anaplan_mcp.models import (
     parse_integration_input,
 )
 from anaplan_mcp.models._types import HexId, NonEmptyStr, NumericId
-from anaplan_mcp.models.jobs import EXPORT_PREFIX, FILE_PREFIX, IMPORT_PREFIX
+from anaplan_mcp.models.jobs import EXPORT_PREFIX, FILE_PREFIX, IMPORT_PREFIX, PROCESS_PREFIX
 from anaplan_mcp.server.errors import InputError
+from anaplan_mcp.server.tools.integration_views import JOB_FIELDS, JobView
 
 CLOUD_TYPES = ("AmazonS3", "AzureBlob", "GoogleBigQuery")
 AnyIntegrationInput = ImportIntegrationInput | ExportIntegrationInput | ProcessIntegrationInput
 
 Path = Annotated[
-    str | None, Field(min_length=1, description="File in the S3 bucket or Azure container.")
+    str | None, Field(min_length=1, description="File in the S3 bucket/Azure container.")
 ]
 Table = Annotated[str | None, Field(min_length=1, description="BigQuery table.")]
-ActionId = Annotated[
-    NumericId | None, Field(description="Import (112...) or export (116...) id of the model.")
-]
+ActionId = Annotated[NumericId | None, Field(description="Import (112...) or export (116...) id.")]
 FileId = Annotated[NumericId | None, Field(description="Imports: the file it reads (113...).")]
-Overwrite = Annotated[bool | None, Field(description="Exports: replace the target file/table.")]
+Overwrite = Annotated[bool | None, Field(description="Exports: replace the target.")]
 ColumnMap = Annotated[
-    list[ColumnMappingInput] | None,
-    Field(min_length=1, description="BigQuery exports (required): export column -> table column."),
+    dict[str, str] | None,
+    Field(min_length=1, description="BigQuery exports (required): {export column: table column}."),
 ]
 
 
 class JobSpec(InputModel):
-    """One job: a connection, a path or table, and an import (with its file) or export."""
+    """Fields as for an import/export."""
 
-    connection_id: HexId = Field(description="Connection id (from list_connections).")
-    path: NonEmptyStr | None = Field(None, description="File in the S3 bucket/Azure container.")
-    table: NonEmptyStr | None = Field(None, description="BigQuery table.")
-    action_id: NumericId = Field(description="Import (112...) or export (116...) id.")
-    file_id: NumericId | None = Field(None, description="Imports: the file it reads (113...).")
-    overwrite: bool | None = Field(None, description="Exports: replace the target.")
-    mapping: list[ColumnMappingInput] | None = Field(
-        None, min_length=1, description="BigQuery exports: export column -> table column."
-    )
+    connection_id: HexId
+    path: NonEmptyStr | None = None
+    table: NonEmptyStr | None = None
+    action_id: NumericId
+    file_id: NumericId | None = None
+    overwrite: bool | None = None
+    mapping: dict[str, str] | None = Field(None, min_length=1)
 
 
 def job_spec(tool: str, fields: dict[str, Any]) -> JobSpec:
@@ -64,6 +61,16 @@ def job_spec(tool: str, fields: dict[str, Any]) -> JobSpec:
         raise InputError(f"{tool}: {describe_validation_error(exc)}") from None
 
 
+@dataclass
+class Draft:
+    """One job being built: its place in the arguments, fields, direction and cloud type."""
+
+    at: str  # "" for the flat import/export fields, "jobs[i]." for a process's jobs
+    spec: JobSpec
+    imports: bool
+    cloud: str | None = None  # the connection's type, once known
+
+
 def is_import(tool: str, job: JobSpec, at: str) -> bool:
     if job.action_id.startswith((IMPORT_PREFIX, EXPORT_PREFIX)):
         return job.action_id.startswith(IMPORT_PREFIX)
@@ -71,6 +78,93 @@ def is_import(tool: str, job: JobSpec, at: str) -> bool:
         f"{tool}: {at}action_id: expected an import (112...) or export (116...) id; "
         "list_model_objects lists them."
     )
+
+
+def _refuse(tool: str, errors: list[str]) -> None:
+    if errors:
+        raise InputError(f"{tool}: " + "; ".join(errors))
+
+
+def create_drafts(
+    tool: str,
+    kind: str,
+    single: dict[str, Any],
+    process_id: str | None,
+    jobs: list[JobSpec] | None,
+) -> list[Draft]:
+    """The checked jobs of create_integration: the flat fields, or a process's jobs."""
+    given = [key for key, value in single.items() if value is not None]
+    if kind == "process":
+        errors = [f"{key}: for a process, put it in jobs" for key in given]
+        if process_id is None:
+            errors.append("process_id: required for a process (118...)")
+        elif not process_id.startswith(PROCESS_PREFIX):
+            errors.append("process_id: expected a process id (118...)")
+        _refuse(tool, errors)
+        places = [(f"jobs[{index}].", job) for index, job in enumerate(jobs or [])]
+        drafts = [Draft(at, job, is_import(tool, job, at)) for at, job in places]
+    else:
+        errors = [
+            f"{key}: required for an {kind}"
+            for key in ("connection_id", "action_id")
+            if single[key] is None
+        ]
+        if process_id is not None:
+            errors.append("process_id: only for kind process")
+        if jobs is not None:
+            errors.append("jobs: only for kind process (give the job fields directly)")
+        _refuse(tool, errors)
+        fields = {key: value for key, value in single.items() if value is not None}
+        drafts = [Draft("", job_spec(tool, fields), kind == "import")]
+    for draft in drafts:
+        check_job(tool, draft.spec, draft.imports, draft.at)
+    return drafts
+
+
+def merged_drafts(
+    tool: str,
+    views: list[JobView],
+    process: bool,
+    changes: dict[str, Any],
+    job_index: int | None,
+) -> tuple[list[Draft], int | None]:
+    """update_integration's jobs: the current ones with `changes` merged into one of them.
+
+    Returns the drafts and the index of the changed job (None when no job field changes).
+    """
+    fields: list[dict[str, Any]] = []
+    for index, view in enumerate(views):
+        if view.connection_type not in CLOUD_TYPES or view.action_id is None:
+            raise InputError(f"{tool}: job {index} ({view.job_type}) cannot be edited here.")
+        fields.append(view.model_dump(include=set(JOB_FIELDS), exclude_none=True))
+    changed = _job_to_change(tool, len(views), job_index) if changes else None
+    if changed is not None:
+        job = fields[changed]
+        job.update(changes)
+        if "path" in changes or "table" in changes:
+            job.pop("table" if "path" in changes else "path", None)
+        if "mapping" not in changes and "table" not in job:
+            job.pop("mapping", None)  # a file target takes no column mapping
+    drafts = []
+    for index, (view, job) in enumerate(zip(views, fields, strict=True)):
+        at = f"jobs[{index}]." if process else ""
+        draft = Draft(at, job_spec(tool, job), view.direction == "import", view.connection_type)
+        check_job(tool, draft.spec, draft.imports, at)
+        drafts.append(draft)
+    return drafts, changed
+
+
+def _job_to_change(tool: str, count: int, job_index: int | None) -> int:
+    if count == 0:
+        raise InputError(f"{tool}: this integration has no jobs to change.")
+    if job_index is None and count > 1:
+        raise InputError(
+            f"{tool}: job_index: required: this process has {count} jobs (0-{count - 1})."
+        )
+    index = job_index or 0
+    if index >= count:
+        raise InputError(f"{tool}: job_index: expected 0-{count - 1}.")
+    return index
 
 
 def check_job(tool: str, job: JobSpec, imports: bool, at: str) -> None:
@@ -101,12 +195,12 @@ def check_job(tool: str, job: JobSpec, imports: bool, at: str) -> None:
             errors.append(f"{at}mapping: only for exports to a BigQuery table")
         if job.table is not None and job.mapping is None:
             errors.append(f"{at}mapping: required for an export to BigQuery (column pairs)")
-    if errors:
-        raise InputError(f"{tool}: " + "; ".join(errors))
+    _refuse(tool, errors)
 
 
-def wire_job(tool: str, job: JobSpec, imports: bool, kind: str, at: str) -> dict[str, Any]:
-    """The wire job for a checked spec and its connection's type."""
+def wire_job(tool: str, draft: Draft) -> dict[str, Any]:
+    """The wire job of a checked draft whose connection type is known."""
+    job, imports, kind, at = draft.spec, draft.imports, str(draft.cloud), draft.at
     if kind not in CLOUD_TYPES:
         raise InputError(f"{tool}: {at}connection_id: connection type {kind} is not supported.")
     bigquery = kind == "GoogleBigQuery"
@@ -133,7 +227,9 @@ def wire_job(tool: str, job: JobSpec, imports: bool, kind: str, at: str) -> dict
         "targets": [anaplan if imports else cloud],
     }
     if job.mapping is not None:
-        wire["mapping"] = [pair.model_dump() for pair in job.mapping]
+        wire["mapping"] = [
+            {"source_name": source, "target_name": target} for source, target in job.mapping.items()
+        ]
     return wire
 
 

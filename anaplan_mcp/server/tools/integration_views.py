@@ -12,7 +12,6 @@ from pydantic import BaseModel, Field
 
 from anaplan_mcp.models import (
     AnaplanEndpoint,
-    ColumnMapping,
     FileEndpoint,
     Integration,
     IntegrationDetail,
@@ -70,7 +69,7 @@ class JobView(BaseModel):
     action_id: str | None = Field(None, description="Anaplan import or export id.")
     file_id: str | None = Field(None, description="Anaplan file an import reads.")
     overwrite: bool | None = Field(None, description="Exports: replaces the target.")
-    mapping: list[ColumnMapping] | None = Field(None, description="BigQuery export columns.")
+    mapping: dict[str, str] | None = Field(None, description="BigQuery: export -> table column.")
 
 
 class IntegrationView(BaseModel):
@@ -167,7 +166,8 @@ def integration_item(integration: Integration) -> IntegrationItem:
 
 def job_view(job: Job) -> JobView:
     direction = "import" if job.type.endswith("ToAnaplan") else "export"
-    view = JobView(direction=direction, job_type=job.type, mapping=job.mapping)
+    mapping = {pair.source_name: pair.target_name for pair in job.mapping or []} or None
+    view = JobView(direction=direction, job_type=job.type, mapping=mapping)
     for end in [*job.sources, *job.targets]:
         if isinstance(end, AnaplanEndpoint):
             view.action_id, view.file_id = end.action_id, end.file_id

@@ -33,12 +33,7 @@ UserGuid = Annotated[str, Field(pattern=HEX_ID_PATTERN)]
 
 
 def _users(event: str) -> Any:
-    return Field(
-        None,
-        min_length=1,
-        max_length=5,
-        description=f"1-5 user GUIDs notified on {event}; omit to notify no one.",
-    )
+    return Field(None, min_length=1, max_length=5, description=f"User GUIDs told of {event}.")
 
 
 class NotificationSettings(BaseModel):
@@ -106,12 +101,10 @@ async def set_notification_config(
     integration_id: IntegrationId,
     channels: Annotated[
         list[NotificationChannel],
-        Field(min_length=1, description="email and/or in_app (in the Anaplan UI)."),
+        Field(min_length=1, description="email and/or in_app."),
     ],
     success: Annotated[list[UserGuid] | None, _users("success")] = None,
-    partial_failure: Annotated[
-        list[UserGuid] | None, _users("partial failure (some rows failed)")
-    ] = None,
+    partial_failure: Annotated[list[UserGuid] | None, _users("some rows failing")] = None,
     full_failure: Annotated[list[UserGuid] | None, _users("failure")] = None,
 ) -> NotificationChange:
     """Set who an integration notifies (creates the config or replaces it whole: event types

@@ -90,27 +90,27 @@ async def _current(ctx: Context[Any, Any], integration_id: str) -> tuple[str, Sc
 async def schedule_integration(
     ctx: Context[Any, Any],
     integration_id: IntegrationId,
-    type: Annotated[ScheduleType, Field(description="How often; picks the fields below.")],
-    timezone: Annotated[TimeZoneName, Field(description="IANA time zone, e.g. Europe/Paris.")],
-    start_date: Annotated[IsoDate, Field(description="First day, YYYY-MM-DD.")],
-    end_date: Annotated[IsoDate | None, Field(description="Last day; not before start.")] = None,
-    time: Annotated[ClockTime | None, Field(description="Run time HH:MM (24-hour).")] = None,
-    days_of_week: Annotated[WeekDays | None, Field(description="Days, 0 = Sunday.")] = None,
-    from_time: Annotated[ClockTime | None, Field(description="Hourly: window start HH:MM.")] = None,
-    to_time: Annotated[ClockTime | None, Field(description="Hourly: window end HH:MM.")] = None,
+    type: ScheduleType,
+    timezone: Annotated[TimeZoneName, Field(description="IANA, e.g. Europe/Paris.")],
+    start_date: IsoDate,
+    end_date: Annotated[IsoDate | None, Field(description="Not before start_date.")] = None,
+    time: Annotated[ClockTime | None, Field(description="HH:MM, 24-hour.")] = None,
+    days_of_week: Annotated[WeekDays | None, Field(description="0 = Sunday.")] = None,
+    from_time: Annotated[ClockTime | None, Field(description="HH:MM.")] = None,
+    to_time: Annotated[ClockTime | None, Field(description="HH:MM.")] = None,
     repeat_every: Annotated[
-        int | None, Field(ge=1, le=24, description="Hourly: hours apart; monthly: 1st-5th.")
+        int | None, Field(ge=1, le=24, description="hourly: hours apart; monthly: nth weekday.")
     ] = None,
-    day_of_month: Annotated[int | None, Field(ge=1, le=31, description="Day 1-31.")] = None,
+    day_of_month: Annotated[int | None, Field(ge=1, le=31)] = None,
     day_of_week: Annotated[int | None, Field(ge=0, le=6, description="0 = Sunday.")] = None,
     name: Annotated[
-        str | None, Field(min_length=1, description="Default: '<integration> schedule'.")
+        str | None, Field(min_length=1, description="Default '<integration> schedule'.")
     ] = None,
 ) -> ScheduleChange:
-    """Create or replace an integration's schedule. Each type takes exactly its own fields:
-    daily: time. weekly: time, days_of_week. hourly: from_time, to_time, repeat_every (hours),
-    days_of_week. monthly_specific_day: time, day_of_month. monthly_relative_weekday: time,
-    day_of_week, repeat_every (2 + day_of_week 3 = second Wednesday). Returns before and after."""
+    """Create or replace an integration's schedule. Each type takes only its own fields: daily
+    time; weekly time, days_of_week; hourly from_time, to_time, repeat_every, days_of_week;
+    monthly_specific_day time, day_of_month; monthly_relative_weekday time, day_of_week,
+    repeat_every (2 + day_of_week 3 = second Wednesday)."""
     tool = "schedule_integration"
     own: dict[str, Any] = {
         "time": time,
