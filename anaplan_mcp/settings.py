@@ -97,6 +97,17 @@ class Settings(BaseSettings):
             raise ValueError(f"empty; use a comma list of: {', '.join(TOOLSETS)}")
         return value
 
+    @field_validator("state_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        # The SDK seals request state with AES-256-GCM and refuses shorter keys with a traceback.
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError(
+                "must be at least 32 characters; generate one with "
+                "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
+        return value
+
     @model_validator(mode="after")
     def _complete_pairs(self) -> Settings:
         if bool(self.username) != bool(self.password):
@@ -152,6 +163,7 @@ _FIELD_TO_ENV = {
     "sandbox": "ANAPLAN_MCP_SANDBOX",
     "read_only": "ANAPLAN_MCP_READ_ONLY",
     "token_passthrough": "ANAPLAN_MCP_TOKEN_PASSTHROUGH",
+    "state_key": "ANAPLAN_MCP_STATE_KEY",
 }
 
 
