@@ -1,0 +1,190 @@
+"""Failure dumps made by real sandbox runs: quoted and multiline values, and 10,000 rejected rows.
+
+A source file goes into the sales bucket where the seed keeps its files (`store.storage`), the
+sales import is pointed at it with update_integration and run; the dump the run leaves is read
+with diagnose_integration and get_failure_dump.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from mcp import Client
+
+from anaplan_mcp.sandbox import seed
+from anaplan_mcp.sandbox.app import Sandbox, SandboxConfig
+from anaplan_mcp.sandbox.clock import Clock
+from anaplan_mcp.server.app import create_server
+from anaplan_mcp.server.state import Timing
+from anaplan_mcp.settings import load_settings
+
+pytestmark = pytest.mark.anyio
+
+NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+HEADER = ["Date", "Region", "Product", "Units", "Amount"]
+GOOD = ["2026-11-22", "North", "Widget A", "10", "125.00"]
+BAD_ROWS = 10_000
+GOOD_ROWS = 2_000
+PATTERNS = [
+    "Invalid number: <value>",
+    "Item not located in Products list: <value>",
+    "Invalid date: <value>",
+    "Item not located in Regions list: <value>",
+]
+
+
+@pytest.fixture
+def sandbox() -> Sandbox:
+    return Sandbox(SandboxConfig(), clock=Clock(frozen_at=NOW))
+
+
+@pytest.fixture
+async def client(sandbox: Sandbox) -> AsyncIterator[Client]:
+    async def advance(seconds: float) -> None:
+        sandbox.clock.advance(seconds)
+
+    timing = Timing(sleep=advance, clock=sandbox.clock.timestamp)
+    server = create_server(load_settings(sandbox=True), sandbox=sandbox, timing=timing)
+    async with Client(server) as connected:
+        yield connected
+
+
+async def call(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:
+    result = await client.call_tool(tool, arguments)
+    assert not result.is_error, result.content
+    assert result.structured_content is not None
+    return result.structured_content
+
+
+def sales_file(rows: list[list[str]]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows([HEADER, *rows])
+    return buffer.getvalue()
+
+
+def bad_row(index: int) -> list[str]:
+    """Row `index` of the big file breaks one of four rules, in turn (one pattern each)."""
+    row = list(GOOD)
+    kind = index % 4
+    if kind == 0:
+        row[3] = f"{index}x"
+    elif kind == 1:
+        row[2] = f"Widget {index}"
+    elif kind == 2:
+        row[0] = f"2026-02-{30 + index % 2}"
+    else:
+        row[1] = f"Region {index % 7}"
+    return row
+
+
+async def run_sales_import_on(sandbox: Sandbox, client: Client, path: str, content: str) -> str:
+    """Put `content` into the sales bucket at `path`, point the import at it, run it; the run id."""
+    sandbox.store.storage[f"s3:{seed.SALES_BUCKET}"]["objects"][path] = content
+    await call(client, "update_integration", integration_id=seed.SALES_IMPORT_ID, path=path)
+    outcome = await call(client, "run_integration", integration_id=seed.SALES_IMPORT_ID, wait=True)
+    assert outcome["state"] == "partly_succeeded", outcome
+    return str(outcome["run_id"])
+
+
+async def diagnosis_text(client: Client) -> tuple[dict[str, Any], str]:
+    result = await client.call_tool(
+        "diagnose_integration", {"integration_id": seed.SALES_IMPORT_ID}
+    )
+    assert not result.is_error and result.structured_content is not None
+    text = "\n".join(getattr(block, "text", "") for block in result.content)
+    return result.structured_content, text
+
+
+QUOTED = 'Widget "Z", deluxe'
+MULTILINE = "Gizmo\nE, mk 2\n"
+REGION = 'South, "Far"'
+
+
+async def test_quoted_and_multiline_values_come_back_exactly(
+    sandbox: Sandbox, client: Client
+) -> None:
+    rows = [
+        GOOD,
+        [GOOD[0], GOOD[1], QUOTED, "7", "1.00"],
+        GOOD,
+        [GOOD[0], GOOD[1], MULTILINE, "8", "2.00"],
+        [GOOD[0], REGION, "Widget B", "9", "3.00"],
+        GOOD,
+    ]
+    run_id = await run_sales_import_on(sandbox, client, "sales/quoted.csv", sales_file(rows))
+
+    page = await call(client, "get_failure_dump", run_id=run_id)
+
+    data = page["untrusted_data"]
+    assert page["total_rows"] == 3 and data["source_columns"] == HEADER
+    assert [row["line"] for row in data["rows"]] == [3, 5, 6]  # records, header is line 1
+    assert [row["values"] for row in data["rows"]] == [
+        dict(zip(HEADER, rows[index], strict=True)) for index in (1, 3, 4)
+    ]
+    assert [row["errors"] for row in data["rows"]] == [
+        [f"Item not located in Products list: {QUOTED}"],
+        [f"Item not located in Products list: {MULTILINE.strip()}"],
+        [f"Item not located in Regions list: {REGION}"],
+    ]
+    found, _ = await diagnosis_text(client)
+    groups = found["evidence"]["groups"]
+    assert [(g["rows"], g["untrusted_data"]["pattern"]) for g in groups] == [
+        (2, PATTERNS[1]),
+        (1, PATTERNS[3]),
+    ]
+    samples = [(s["column"], s["value"]) for g in groups for s in g["untrusted_data"]["samples"]]
+    assert samples == [("Product", QUOTED), ("Product", MULTILINE), ("Region", REGION)]
+    assert "Far" not in found["cause"] and "deluxe" not in found["cause"]
+
+
+async def test_a_ten_thousand_row_dump_gives_a_diagnosis_no_bigger_than_a_small_one(
+    sandbox: Sandbox, client: Client
+) -> None:
+    small = [bad_row(index) for index in range(8)] + [GOOD] * 4
+    await run_sales_import_on(sandbox, client, "sales/small.csv", sales_file(small))
+    _, small_text = await diagnosis_text(client)
+    big = [bad_row(index) for index in range(BAD_ROWS)] + [GOOD] * GOOD_ROWS
+    run_id = await run_sales_import_on(sandbox, client, "sales/big.csv", sales_file(big))
+
+    found, text = await diagnosis_text(client)
+
+    evidence = found["evidence"]
+    assert evidence["run_id"] == run_id
+    assert evidence["rows"] == {"loaded": GOOD_ROWS, "failed": BAD_ROWS, "total": 12_000}
+    groups = evidence["groups"]
+    assert [(g["rows"], g["untrusted_data"]["pattern"]) for g in groups] == [
+        (BAD_ROWS // 4, pattern) for pattern in PATTERNS
+    ]
+    assert all(len(g["untrusted_data"]["samples"]) <= 2 for g in groups)
+    assert [g["untrusted_data"]["samples"][0]["line"] for g in groups] == [2, 3, 4, 5]
+    # Only the counts and sample values grow with the dump, never the number of rows shown.
+    assert len(text) < len(small_text) + 300
+    assert len(json.dumps(found, separators=(",", ":"))) < 4_000
+
+
+async def test_a_ten_thousand_row_dump_pages_to_its_last_row(
+    sandbox: Sandbox, client: Client
+) -> None:
+    big = [bad_row(index) for index in range(BAD_ROWS)] + [GOOD] * GOOD_ROWS
+    run_id = await run_sales_import_on(sandbox, client, "sales/big.csv", sales_file(big))
+
+    first = await call(client, "get_failure_dump", run_id=run_id, limit=200)
+    middle = await call(client, "get_failure_dump", run_id=run_id, limit=200, offset=5_000)
+    last = await call(client, "get_failure_dump", run_id=run_id, limit=200, offset=9_900)
+
+    assert first["total_rows"] == middle["total_rows"] == last["total_rows"] == BAD_ROWS
+    assert (first["next_offset"], middle["next_offset"]) == (200, 5_200)
+    assert "next_offset" not in last
+    for page, offset, count in ((first, 0, 200), (middle, 5_000, 200), (last, 9_900, 100)):
+        rows = page["untrusted_data"]["rows"]
+        assert [row["line"] for row in rows] == list(range(offset + 2, offset + 2 + count))
+        assert rows[0]["values"] == dict(zip(HEADER, bad_row(offset), strict=True))
+    groups = middle["untrusted_data"]["groups"]
+    assert [(g["pattern"], g["rows"]) for g in groups] == [(p, BAD_ROWS // 4) for p in PATTERNS]
+    assert middle["untrusted_data"]["rows"][0]["errors"] == ["Invalid number: 5000x"]
