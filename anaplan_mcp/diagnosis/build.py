@@ -19,6 +19,7 @@ from anaplan_mcp.diagnosis.explain import (
 from anaplan_mcp.diagnosis.facts import IMPORT_DUMP, Facts
 from anaplan_mcp.diagnosis.report import Diagnosis, Evidence, NextCall, TenantText
 from anaplan_mcp.diagnosis.schedules import MISS_EXPLANATIONS, MISS_FIXES, missed_run
+from anaplan_mcp.models import is_finished
 
 
 def when(instant: datetime) -> str:
@@ -102,6 +103,17 @@ def _next_calls(facts: Facts, diagnosis_fix: list[str]) -> list[NextCall]:
                 why="point the job at a corrected file (current path: untrusted_data.source)",
             )
         )
+    if run is not None and not is_finished(run):
+        # A second run is refused while this one goes on (409), so offer to watch or stop it.
+        calls.append(
+            NextCall(tool="get_run_status", arguments={"run_id": run.id}, why="watch it finish")
+        )
+        calls.append(
+            NextCall(
+                tool="cancel_run", arguments={"integration_id": integration_id}, why="stop it"
+            )
+        )
+        return calls
     calls.append(
         NextCall(
             tool="run_integration",

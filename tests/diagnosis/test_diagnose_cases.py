@@ -193,7 +193,10 @@ async def test_a_running_run_by_its_id_is_reported_as_running(
     assert (found["outcome"], found["kind"]) == ("running", "Process")
     assert found["evidence"] == {"run_id": run["id"]}
     assert "no outcome yet" in found["cause"]
-    assert "get_failure_dump" not in [c["tool"] for c in found["next_calls"]]
+    tools = [c["tool"] for c in found["next_calls"]]
+    assert "get_failure_dump" not in tools
+    # A second run would be refused while this one goes on: offer to watch or stop it instead.
+    assert "run_integration" not in tools and "cancel_run" in tools
 
 
 async def create_sales_import(sandbox: Sandbox, name: str) -> str:
