@@ -41,13 +41,11 @@ async def _step(write: Write, name: str, action: Callable[[], Awaitable[str]]) -
     try:
         detail = await action()
     except CloudWorksError as exc:
-        write(f"FAIL {name}: {exc}\n     fix: {_fix_for(exc, name)}")
+        write(f"FAIL {name}: {exc} - fix: {_fix_for(exc, name)}")
         return False
     except (OSError, ValueError) as exc:
         # Unreadable certificate or key files surface here, before any request.
-        write(
-            f"FAIL {name}: {type(exc).__name__}: {exc}\n     fix: check the file paths and permissions"
-        )
+        write(f"FAIL {name}: {exc} - fix: check the file paths and permissions")
         return False
     write(f"ok   {name}: {detail}")
     return True
@@ -71,9 +69,13 @@ async def run_check(settings: Settings, client: CloudWorksClient, write: Write) 
     async def integration_api() -> str:
         return f"{len(await client.list_workspaces())} workspaces visible"
 
-    passed = [
-        await _step(write, "authentication", authenticate),
-        await _step(write, "CloudWorks", cloudworks),
-        await _step(write, "Integration API", integration_api),
-    ]
-    return 0 if all(passed) else 1
+    # Each step needs the one before it (no token, no CloudWorks): stop at the first failure.
+    steps = (
+        ("authentication", authenticate),
+        ("CloudWorks", cloudworks),
+        ("Integration API", integration_api),
+    )
+    for name, action in steps:
+        if not await _step(write, name, action):
+            return 1
+    return 0
