@@ -27,8 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common
 import cold_start
 import concurrency
+import load
 import overhead
 import paging
+import soak
 import tokens
 import troubleshooting
 
@@ -41,6 +43,8 @@ BENCHMARKS: list[tuple[str, Benchmark]] = [
     ("overhead", overhead.run),
     ("concurrency", concurrency.run),
     ("paging", paging.run),
+    ("soak", soak.run),
+    ("load", load.run),
     ("cold_start", cold_start.run),
 ]
 

@@ -76,10 +76,17 @@ class SandboxTransport(httpx2.AsyncBaseTransport):
                     body_complete = True
                     response_complete.set()
 
+        # A real socket gives up after the client's read timeout; so does this transport, so that
+        # ANAPLAN_TIMEOUT means the same in-process (`serve --sandbox`, tests) as over the network.
+        timeouts = request.extensions.get("timeout") or {}
+        read_timeout = timeouts.get("read")
         try:
-            await self._app(scope, receive, send)
+            with anyio.move_on_after(read_timeout) as waited:
+                await self._app(scope, receive, send)
         finally:
             response_complete.set()
+        if waited.cancelled_caught:
+            raise httpx2.ReadTimeout("Timed out waiting for the sandbox's answer", request=request)
         if lost_answer.get("lost") == "refused":
             raise httpx2.ConnectError("Connection refused (sandbox fault)", request=request)
         if lost_answer.get("lost") == "dropped":
