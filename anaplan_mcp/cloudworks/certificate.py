@@ -11,10 +11,12 @@ import base64
 import os
 import struct
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+if TYPE_CHECKING:
+    # Imported where used: only certificate sign-in needs `cryptography`, and importing it costs
+    # every other start of the server (basic auth, token, sandbox) tens of milliseconds.
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
 PayloadFormat = Literal["v1", "v2"]
 _RANDOM_BYTES = 100  # the sign-in docs ask for at least 100 random bytes
@@ -47,6 +49,9 @@ def load_private_key(
     source: str | bytes | os.PathLike[str], password: str | bytes | None = None
 ) -> rsa.RSAPrivateKey:
     """The RSA private key, from PEM text or a file path, decrypted with `password` if given."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     data = _read_pem(source, "private key")
     secret = password.encode() if isinstance(password, str) else password
     try:
@@ -74,6 +79,9 @@ def signed_payload(
     random_bytes: bytes | None = None,
 ) -> dict[str, str]:
     """The JSON body for `/token/authenticate`: fresh data and its signature."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
     data = random_bytes if random_bytes is not None else os.urandom(_RANDOM_BYTES)
     if payload_format == "v2":
         data = struct.pack(">Q", int(now)) + data
