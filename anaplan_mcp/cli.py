@@ -244,19 +244,23 @@ def run_check(args: argparse.Namespace) -> int:
 
     from anaplan_mcp.check import run_check as check
     from anaplan_mcp.server.app import open_client
+    from anaplan_mcp.settings import SettingsError
 
-    settings = _settings(args)
-    sandbox = None
-    if settings.sandbox:
-        from anaplan_mcp.sandbox.app import Sandbox
+    async def main(settings: Settings) -> int:
+        sandbox = None
+        if settings.sandbox:
+            from anaplan_mcp.sandbox.app import Sandbox
 
-        sandbox = Sandbox()
-
-    async def main() -> int:
+            sandbox = Sandbox()
         async with open_client(settings, sandbox) as client:
             return await check(settings, client, print)
 
-    return anyio.run(main)
+    # A setting that cannot work (bad region, unreadable certificate) is a failed check like any other.
+    try:
+        return anyio.run(main, _settings(args))
+    except SettingsError as exc:
+        print(f"FAIL configuration: {exc}")
+        return 1
 
 
 def run_demo(args: argparse.Namespace) -> int:

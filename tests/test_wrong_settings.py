@@ -25,18 +25,6 @@ SANDBOX_DATA = Path(__file__).resolve().parents[1] / "anaplan_mcp" / "sandbox" /
 # Names the certificate tests can look for without depending on the exact wording.
 CERTIFICATE_FIX = "ANAPLAN_CERTIFICATE"
 
-# What `check` does today, and what the issue asks for: remove a marker once its fix has landed.
-SETTINGS_AS_FAIL_LINE = pytest.mark.xfail(
-    strict=True,
-    reason="cli.run_check lets SettingsError reach main(), which prints `anaplan-mcp: ...`; check "
-    "should print it as its own `FAIL configuration: ...` line",
-)
-UNREADABLE_CERTIFICATE = pytest.mark.xfail(
-    strict=True,
-    reason="server.app._auth lets the ValueError of an unreadable certificate escape as a "
-    "traceback; it should raise SettingsError naming ANAPLAN_CERTIFICATE and the fix",
-)
-
 
 @dataclass(frozen=True)
 class Ran:
@@ -155,7 +143,6 @@ def test_check_with_a_wrong_password_names_it_and_the_fix(outcome: dict[str, Ran
     assert "not-it" not in ran.stdout + ran.stderr, "the password was echoed"
 
 
-@SETTINGS_AS_FAIL_LINE
 def test_check_with_a_bad_region_names_it_and_the_valid_ones(outcome: dict[str, Ran]) -> None:
     ran = outcome["bad region"]
     assert ran.status != 0
@@ -163,8 +150,6 @@ def test_check_with_a_bad_region_names_it_and_the_valid_ones(outcome: dict[str, 
     assert "ANAPLAN_REGION" in line and "us1" in line and "eu1" in line, line
 
 
-@UNREADABLE_CERTIFICATE
-@SETTINGS_AS_FAIL_LINE
 def test_check_with_an_unreadable_certificate_names_the_file_and_the_fix(
     outcome: dict[str, Ran], missing_certificate: Path
 ) -> None:
@@ -174,7 +159,6 @@ def test_check_with_an_unreadable_certificate_names_the_file_and_the_fix(
     assert missing_certificate.name in line and CERTIFICATE_FIX in line, line
 
 
-@UNREADABLE_CERTIFICATE
 def test_serve_with_an_unreadable_certificate_says_so_in_one_line(
     outcome: dict[str, Ran], missing_certificate: Path
 ) -> None:

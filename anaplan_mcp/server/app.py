@@ -55,11 +55,17 @@ def _auth(settings: Settings) -> AnaplanAuth:
         return PassthroughAuth()
     if mode == "certificate" and settings.certificate and settings.private_key:
         password = settings.private_key_password
-        return CertificateAuth(
-            settings.certificate.get_secret_value(),
-            settings.private_key.get_secret_value(),
-            key_password=password.get_secret_value() if password else None,
-        )
+        try:
+            return CertificateAuth(
+                settings.certificate.get_secret_value(),
+                settings.private_key.get_secret_value(),
+                key_password=password.get_secret_value() if password else None,
+            )
+        except (OSError, ValueError) as exc:
+            raise SettingsError(
+                f"ANAPLAN_CERTIFICATE / ANAPLAN_PRIVATE_KEY: {exc}; give a readable PEM file path "
+                "(or the PEM text) and the key's password in ANAPLAN_PRIVATE_KEY_PASSWORD if it has one"
+            ) from None
     if mode == "basic" and settings.username and settings.password:
         return BasicAuth(
             settings.username,

@@ -7,6 +7,8 @@ next tool to call.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 from mcp.server.mcpserver.exceptions import ToolError
 
 from anaplan_mcp.cloudworks.errors import (
@@ -20,6 +22,9 @@ from anaplan_mcp.cloudworks.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+
+# Set for each request of a `--token-passthrough` server: a refused token is then the caller's own.
+CALLER_TOKENS: ContextVar[bool] = ContextVar("anaplan_mcp_caller_tokens", default=False)
 
 
 class InputError(ToolError):
@@ -59,6 +64,12 @@ def to_tool_error(exc: CloudWorksError) -> ToolError:
         return ToolError(
             f"{exc}. Check get_run_status or get_integration for the running run; "
             "cancel_run stops it."
+        )
+    if isinstance(exc, AuthenticationError) and CALLER_TOKENS.get():
+        return ToolError(
+            f"{exc}. This server uses each caller's own Anaplan token: send "
+            "`Authorization: AnaplanAuthToken <token>` with every MCP request (a fresh token if "
+            "it expired or was logged out)."
         )
     if isinstance(exc, AuthenticationError):
         return ToolError(

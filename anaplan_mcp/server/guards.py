@@ -24,6 +24,7 @@ from pydantic import ValidationError
 
 from anaplan_mcp.cloudworks import PassthroughAuth
 from anaplan_mcp.models import describe_validation_error
+from anaplan_mcp.server.errors import CALLER_TOKENS
 from anaplan_mcp.server.registry import Selection
 
 
@@ -118,7 +119,11 @@ class TokenPassthrough:
     ) -> HandlerResult:
         headers = getattr(ctx.request, "headers", None) or {}
         header = headers.get("authorization", "")
-        if header.lower().startswith(_PASSTHROUGH_SCHEME):
-            with PassthroughAuth.using(header[len(_PASSTHROUGH_SCHEME) :].strip()):
-                return await call_next(ctx)
-        return await call_next(ctx)
+        marked = CALLER_TOKENS.set(True)
+        try:
+            if header.lower().startswith(_PASSTHROUGH_SCHEME):
+                with PassthroughAuth.using(header[len(_PASSTHROUGH_SCHEME) :].strip()):
+                    return await call_next(ctx)
+            return await call_next(ctx)
+        finally:
+            CALLER_TOKENS.reset(marked)

@@ -132,11 +132,6 @@ async def test_a_caller_without_a_token_gets_a_clear_refusal(mcp_url: str) -> No
     assert "passthrough" in message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="anaplan_mcp/server/errors.py gives every AuthenticationError the hint meant for "
-    "server credentials; in passthrough mode the caller must send the header instead",
-)
 async def test_the_refusal_tells_the_caller_which_header_to_send(mcp_url: str) -> None:
     async with _caller(mcp_url, None) as client:
         result = await client.call_tool("list_integrations", {})
