@@ -109,9 +109,7 @@ def _next_calls(facts: Facts, diagnosis_fix: list[str]) -> list[NextCall]:
             NextCall(tool="get_run_status", arguments={"run_id": run.id}, why="watch it finish")
         )
         calls.append(
-            NextCall(
-                tool="cancel_run", arguments={"integration_id": integration_id}, why="stop it"
-            )
+            NextCall(tool="cancel_run", arguments={"integration_id": integration_id}, why="stop it")
         )
         return calls
     calls.append(
