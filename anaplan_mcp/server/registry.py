@@ -9,6 +9,8 @@ actionable `ToolError`s, and lists the refused names so a call to a hidden tool 
 from __future__ import annotations
 
 import functools
+import inspect
+import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -67,12 +69,22 @@ def _translating(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[A
     return wrapper
 
 
+_LINE_BREAK = re.compile(r"(?<!\n)\n(?!\n)")
+
+
+def describe(fn: Callable[..., Any]) -> str:
+    """A tool's docstring as one line per paragraph: the source's indentation and line wrapping
+    would otherwise be published, and paid for in tokens, with every tool list."""
+    return _LINE_BREAK.sub(" ", inspect.cleandoc(fn.__doc__ or ""))
+
+
 def build_tool(spec: ToolSpec) -> Tool:
     """An SDK `Tool` for one spec."""
     tool = Tool.from_function(
         _translating(spec.fn),
         name=spec.name,
         title=spec.title,
+        description=describe(spec.fn),
         annotations=spec.annotations(),
     )
     tool.parameters = compact_schema(tool.parameters)

@@ -82,7 +82,7 @@ async def test_bad_value_names_the_field_and_never_echoes_it(
     before = len(requests_to(sandbox))
     secret = "SECRET-CANARY-7f3a"
     bad = {**S3_CONNECTION, "secret_access_key": secret, "bucket_name": ["not", secret]}
-    result = await client.call_tool("create_connection", {"connection": bad})
+    result = await client.call_tool("create_connection", bad)
     assert result.is_error
     text = result.content[0].text
     assert "bucket_name" in text
@@ -156,8 +156,7 @@ async def test_delete_asks_the_user_when_the_client_can_be_asked(
     server = make_server()
     async with Client(server, mode=mode, elicitation_callback=answer) as client:
         created = await client.call_tool(
-            "create_connection",
-            {"connection": {**S3_CONNECTION, "secret_access_key": "s3cr3t"}},
+            "create_connection", {**S3_CONNECTION, "secret_access_key": "s3cr3t"}
         )
         assert created.structured_content is not None
         connection_id = created.structured_content["connection_id"]
@@ -176,7 +175,7 @@ async def test_secret_from_an_allowed_variable_is_used_and_never_returned(
     secret = "ENV-SECRET-CANARY-91c"
     monkeypatch.setenv("ANAPLAN_SECRET_S3_KEY", secret)
     connection = {**S3_CONNECTION, "secret_access_key": "env:ANAPLAN_SECRET_S3_KEY"}
-    result = await client.call_tool("create_connection", {"connection": connection})
+    result = await client.call_tool("create_connection", connection)
     assert not result.is_error, result.content
     assert secret not in json.dumps(result.structured_content)
     assert secret not in result.content[0].text
@@ -188,7 +187,7 @@ async def test_secret_reference_outside_the_allowed_prefix_is_refused(
     monkeypatch.setenv("ANAPLAN_PASSWORD", "host-password")
     before = len(requests_to(sandbox))
     connection = {**S3_CONNECTION, "secret_access_key": "env:ANAPLAN_PASSWORD"}
-    result = await client.call_tool("create_connection", {"connection": connection})
+    result = await client.call_tool("create_connection", connection)
     assert result.is_error
     text = result.content[0].text
     assert "ANAPLAN_SECRET_" in text and "host-password" not in text

@@ -26,10 +26,10 @@ NotificationId = Annotated[
     Field(pattern=HEX_ID_PATTERN, description="Notification id (from get_integration)."),
 ]
 Limit = Annotated[int, Field(ge=1, le=200, description="Items per page.")]
-Offset = Annotated[int, Field(ge=0, description="Items to skip (next_offset of the last page).")]
+Offset = Annotated[int, Field(ge=0, description="next_offset of the previous page.")]
 Confirm = Annotated[
     str | None,
-    Field(description="Repeat the id to confirm (needed when the client cannot ask the user)."),
+    Field(description="The id again, if the user cannot be asked."),
 ]
 
 

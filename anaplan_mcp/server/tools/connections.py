@@ -1,13 +1,27 @@
-"""Connections toolset: the S3, Azure Blob and BigQuery stores integrations read and write."""
+"""Connections toolset: the S3, Azure Blob and BigQuery stores integrations read and write.
+
+The model passes a connection flat: its type, its name and that type's own fields, rather than one of
+three nested input models (which cost the tool list a copy of every model per tool). The flat arguments
+are then validated by the wire models before anything is sent.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import json
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from mcp.server.mcpserver import Context, ElicitationResult, Resolve
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
-from anaplan_mcp.models import Connection, ConnectionInput, ConnectionPatch
+from anaplan_mcp.models import (
+    Connection,
+    ConnectionPatch,
+    ConnectionType,
+    describe_validation_error,
+    parse_connection_input,
+)
+from anaplan_mcp.models._types import HexId, NonEmptyStr, Secret
 from anaplan_mcp.server.audit import audit
 from anaplan_mcp.server.errors import InputError
 from anaplan_mcp.server.registry import ToolSpec
@@ -26,6 +40,22 @@ from anaplan_mcp.server.tools.common import (
     require_confirmation,
 )
 
+M = TypeVar("M", bound=BaseModel)
+
+# type -> its own fields (reference "Create a connection"); every type also takes name.
+TYPE_FIELDS: dict[str, tuple[str, ...]] = {
+    "AmazonS3": ("access_key_id", "secret_access_key", "bucket_name", "role_arn"),
+    "AzureBlob": ("storage_account_name", "container_name", "sas_token"),
+    "GoogleBigQuery": ("dataset", "service_account_key"),
+}
+
+Text = NonEmptyStr | None
+SecretText = Annotated[Secret | None, Field(description="Value or env:ANAPLAN_SECRET_<NAME>.")]
+ServiceAccountKeyArg = Annotated[
+    dict[str, Any] | str | None,
+    Field(description="Google's key file, as an object or JSON text."),
+]
+
 
 class ConnectionChange(BaseModel):
     """A connection before and after an update (secrets are never shown)."""
@@ -42,45 +72,147 @@ async def _find(ctx: Context[Any, Any], connection_id: str) -> Connection:
     raise InputError(f"connection {connection_id} not found; call list_connections for valid ids.")
 
 
+def _passed(tool: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """The fields that were passed, with a service-account key given as JSON text parsed."""
+    given = {key: value for key, value in fields.items() if value is not None}
+    key = given.get("service_account_key")
+    if isinstance(key, str):
+        try:
+            given["service_account_key"] = json.loads(key)
+        except ValueError:
+            raise InputError(
+                f"{tool}: service_account_key: expected the key file's JSON object"
+            ) from None
+    return given
+
+
+def _own(tool: str, kind: str, given: dict[str, Any]) -> dict[str, Any]:
+    """`given`, refused when a field belongs to another connection type."""
+    own = TYPE_FIELDS.get(kind)
+    if own is None:
+        raise InputError(f"{tool}: {kind} connections cannot be changed by this server.")
+    foreign = [key for key in given if key != "name" and key not in own]
+    if foreign:
+        raise InputError(
+            f"{tool}: {', '.join(foreign)}: not for a {kind} connection, which takes "
+            f"{', '.join(own)}."
+        )
+    return given
+
+
+def _validated(tool: str, parse: Callable[[dict[str, Any]], M], data: dict[str, Any]) -> M:
+    try:
+        return resolve_secrets(parse(data))
+    except ValidationError as exc:
+        raise InputError(f"{tool}: {describe_validation_error(exc)}") from None
+
+
 async def list_connections(
     ctx: Context[Any, Any], limit: Limit = 25, offset: Offset = 0
 ) -> Page[Connection]:
-    """List CloudWorks connections with their type, target (bucket, container or dataset) and
-    status (1 valid, 0 invalid, with integration_error_code saying why)."""
+    """List connections with their type, target (bucket, container or dataset) and status (1 valid,
+    0 invalid, with integration_error_code saying why)."""
     connections = await app_state(ctx).client.list_connections()
     return page_of(connections, offset, limit)
 
 
-async def create_connection(ctx: Context[Any, Any], connection: ConnectionInput) -> Connection:
-    """Create a connection to Amazon S3, Azure Blob or Google BigQuery (pick `type`). Secret
-    fields take the value or `env:ANAPLAN_SECRET_<NAME>`, a variable set on the server."""
-    state = app_state(ctx)
-    connection_id = await state.client.create_connection(resolve_secrets(connection))
-    audit("create_connection", "ok", connection_id=connection_id)
+async def create_connection(
+    ctx: Context[Any, Any],
+    type: ConnectionType,
+    name: Annotated[NonEmptyStr, Field(description="Unique.")],
+    access_key_id: Text = None,
+    secret_access_key: SecretText = None,
+    bucket_name: Text = None,
+    role_arn: Text = None,
+    storage_account_name: Text = None,
+    container_name: Text = None,
+    sas_token: SecretText = None,
+    dataset: Text = None,
+    service_account_key: ServiceAccountKeyArg = None,
+    workspace_id: Annotated[
+        HexId | None, Field(description="Only for restricted integration users.")
+    ] = None,
+) -> Connection:
+    """Create a connection; besides type and name give only the type's own fields. AmazonS3:
+    access_key_id, secret_access_key, bucket_name, role_arn (optional). AzureBlob:
+    storage_account_name, container_name, sas_token. GoogleBigQuery: dataset, service_account_key."""
+    tool = "create_connection"
+    fields = _passed(
+        tool,
+        {
+            "access_key_id": access_key_id,
+            "secret_access_key": secret_access_key,
+            "bucket_name": bucket_name,
+            "role_arn": role_arn,
+            "storage_account_name": storage_account_name,
+            "container_name": container_name,
+            "sas_token": sas_token,
+            "dataset": dataset,
+            "service_account_key": service_account_key,
+        },
+    )
+    extra = {"workspace_id": workspace_id} if workspace_id is not None else {}
+    fields = {"type": type, "name": name, **extra, **_own(tool, type, fields)}
+    connection = _validated(tool, parse_connection_input, fields)
+    connection_id = await app_state(ctx).client.create_connection(connection)
+    audit(tool, "ok", connection_id=connection_id)
     return await _find(ctx, connection_id)
 
 
 async def update_connection(
     ctx: Context[Any, Any],
     connection_id: ConnectionId,
-    changes: Annotated[
-        ConnectionPatch | None, Field(description="Only the fields that change (PATCH).")
-    ] = None,
-    replacement: Annotated[
-        ConnectionInput | None, Field(description="Every field, replacing the connection (PUT).")
-    ] = None,
+    name: Text = None,
+    access_key_id: Text = None,
+    secret_access_key: SecretText = None,
+    bucket_name: Text = None,
+    role_arn: Text = None,
+    storage_account_name: Text = None,
+    container_name: Text = None,
+    sas_token: SecretText = None,
+    dataset: Text = None,
+    service_account_key: ServiceAccountKeyArg = None,
+    replace: Annotated[
+        bool,
+        Field(
+            description="Replace every field: give them all again; role_arn left out is removed."
+        ),
+    ] = False,
 ) -> ConnectionChange:
-    """Change a connection: `changes` for some fields (e.g. a rotated secret or a new bucket), or
-    `replacement` for all of them. Returns the connection before and after."""
-    if (changes is None) == (replacement is None):
-        raise InputError("update_connection: give exactly one of changes or replacement.")
-    client = app_state(ctx).client
+    """Change only the given fields of a connection, e.g. a rotated secret or a new bucket (fields
+    of its type, as in create_connection). Returns the connection before and after."""
+    tool = "update_connection"
+    given = _passed(
+        tool,
+        {
+            "name": name,
+            "access_key_id": access_key_id,
+            "secret_access_key": secret_access_key,
+            "bucket_name": bucket_name,
+            "role_arn": role_arn,
+            "storage_account_name": storage_account_name,
+            "container_name": container_name,
+            "sas_token": sas_token,
+            "dataset": dataset,
+            "service_account_key": service_account_key,
+        },
+    )
+    if not given:
+        raise InputError(f"{tool}: give at least one field to change.")
+    # A patch is checked (and its secret references resolved) before anything is read.
+    patch = None if replace else _validated(tool, ConnectionPatch.model_validate, given)
     before = await _find(ctx, connection_id)
-    if changes is not None:
-        await client.patch_connection(connection_id, resolve_secrets(changes))
-    elif replacement is not None:
-        await client.update_connection(connection_id, resolve_secrets(replacement))
-    audit("update_connection", "ok", connection_id=connection_id)
+    kind = str(before.connection_type)
+    _own(tool, kind, given)
+    client = app_state(ctx).client
+    if patch is not None:
+        await client.patch_connection(connection_id, patch)
+    else:
+        full = {"type": kind, "name": before.body.name, **given}
+        await client.update_connection(
+            connection_id, _validated(tool, parse_connection_input, full)
+        )
+    audit(tool, "ok", connection_id=connection_id)
     return ConnectionChange(
         connection_id=connection_id, before=before, after=await _find(ctx, connection_id)
     )
@@ -92,8 +224,8 @@ async def delete_connection(
     answer: Annotated[ElicitationResult[Confirmation], Resolve(confirm_connection)],
     confirm: Confirm = None,
 ) -> Done:
-    """Delete a connection no integration uses (CloudWorks refuses while one does). Asks the
-    user first; without a way to ask, pass confirm equal to the connection id."""
+    """Delete a connection no integration uses (CloudWorks refuses while one does). Asks the user
+    first."""
     require_confirmation(answer, "connection", connection_id)
     await app_state(ctx).client.delete_connection(connection_id)
     audit("delete_connection", "ok", connection_id=connection_id)

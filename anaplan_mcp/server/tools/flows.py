@@ -44,7 +44,7 @@ HexIdStr = Annotated[str, Field(pattern=HEX_ID_PATTERN)]
 
 
 class StepSpec(BaseModel):
-    """One step as given to create_flow / update_flow."""
+    """One step of a flow."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -52,7 +52,7 @@ class StepSpec(BaseModel):
     depends_on: list[HexIdStr] | None = Field(
         None, description="Integration ids of earlier steps to wait for; default the previous step."
     )
-    skipped: bool | None = Field(None, description="Disable the step (default false).")
+    skipped: bool | None = Field(None, description="Disable the step.")
     on_failure: Strategy | None = Field(None, description="If the step fails (default stop).")
     on_partial_success: Strategy | None = Field(
         None, description="If it partly succeeds (default continue)."
@@ -209,7 +209,7 @@ async def get_flow(ctx: Context[Any, Any], flow_id: FlowId) -> FlowView:
 
 async def create_flow(
     ctx: Context[Any, Any],
-    name: Annotated[str, Field(min_length=1, description="Flow name.")],
+    name: Annotated[str, Field(min_length=1)],
     steps: Steps,
 ) -> FlowView:
     """Create a flow that runs integrations in order (ids from list_integrations); at least two
@@ -255,8 +255,7 @@ async def delete_flow(
     answer: Annotated[ElicitationResult[Confirmation], Resolve(confirm_flow)],
     confirm: Confirm = None,
 ) -> Done:
-    """Delete a flow (its integrations stay). Asks the user first; without a way to ask, pass
-    confirm equal to the flow id."""
+    """Delete a flow (its integrations stay). Asks the user first."""
     require_confirmation(answer, "flow", flow_id)
     await app_state(ctx).client.delete_flow(flow_id)
     audit("delete_flow", "ok", flow_id=flow_id)

@@ -95,9 +95,7 @@ async def list_integrations(
     name: Annotated[str | None, Field(description="Part of the name (any case).")] = None,
     kind: Kind | None = None,
     last_run: Annotated[RunState | None, Field(description="The latest run's outcome.")] = None,
-    model_id: Annotated[
-        str | None, Field(pattern=MODEL_ID_PATTERN, description="Model id.")
-    ] = None,
+    model_id: Annotated[str | None, Field(pattern=MODEL_ID_PATTERN)] = None,
     mine: Annotated[bool, Field(description="Only integrations I created.")] = False,
     limit: Limit = 25,
     offset: Offset = 0,
@@ -243,7 +241,7 @@ async def delete_integration(
     confirm: Confirm = None,
 ) -> Done:
     """Delete an integration with its schedule and notification config (refused while it runs
-    or a flow uses it). Asks the user first; without a way to ask, pass confirm equal to the id."""
+    or a flow uses it). Asks the user first."""
     require_confirmation(answer, "integration", integration_id)
     await app_state(ctx).client.delete_integration(integration_id)
     audit("delete_integration", "ok", integration_id=integration_id)

@@ -145,7 +145,7 @@ async def delete_notification_config(
     confirm: Confirm = None,
 ) -> Done:
     """Delete a notification config (its id is in get_integration): nobody is notified any
-    more. Asks the user first; without a way to ask, pass confirm equal to the id."""
+    more. Asks the user first."""
     require_confirmation(answer, "notification config", notification_id)
     await app_state(ctx).client.delete_notification_config(notification_id)
     audit("delete_notification_config", "ok", notification_id=notification_id)

@@ -191,8 +191,8 @@ async def delete_schedule(
     answer: Annotated[ElicitationResult[Confirmation], Resolve(confirm_schedule)],
     confirm: Confirm = None,
 ) -> Done:
-    """Delete an integration's schedule (the integration stays). Asks the user first; without a
-    way to ask, pass confirm equal to the integration id. set_schedule_status only pauses it."""
+    """Delete an integration's schedule (the integration stays). Asks the user first.
+    set_schedule_status only pauses it."""
     require_confirmation(answer, "the schedule of integration", integration_id)
     _, before = await _current(ctx, integration_id)
     if before is None:

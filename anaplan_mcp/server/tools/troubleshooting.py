@@ -33,14 +33,14 @@ def wall_clock(state: AppState) -> datetime:
 
 async def diagnose_integration(
     ctx: Context[Any, Any],
-    integration_id: Annotated[IntegrationId | None, Field(description="Integration id.")] = None,
+    integration_id: IntegrationId | None = None,
     integration_name: Annotated[
         str | None, Field(min_length=1, max_length=200, description="Name (case-insensitive).")
     ] = None,
     run_id: Annotated[
         RunId | None, Field(description="A run id; may narrow integration_id.")
     ] = None,
-    flow_id: Annotated[FlowId | None, Field(description="A flow id.")] = None,
+    flow_id: FlowId | None = None,
 ) -> Diagnosis:
     """Why did it fail, or not run? Give exactly one of integration_id, integration_name, run_id,
     flow_id: one call returns what happened, the cause, failing-row evidence, what changed, the fix
