@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common
 import cold_start
 import concurrency
+import fuzz
 import load
 import overhead
 import paging
@@ -44,6 +45,7 @@ BENCHMARKS: list[tuple[str, Benchmark]] = [
     ("concurrency", concurrency.run),
     ("paging", paging.run),
     ("soak", soak.run),
+    ("fuzz", fuzz.run),
     ("load", load.run),
     ("cold_start", cold_start.run),
 ]

@@ -30,7 +30,7 @@ from anaplan_mcp.settings import load_settings
 # Budgets for the list the model reads (cl100k). For scale: the GitHub MCP server's default toolsets
 # take 9,386 (read-only 5,691), Sentry's 9 tools 5,397, the reference git server 1,106.
 GOAL_FULL = 6000
-GOAL_READ_ONLY = 3500
+GOAL_READ_ONLY = 2000
 MODEL_FIELDS = ("name", "title", "description", "inputSchema")
 HOST_FIELDS = (*MODEL_FIELDS, "outputSchema", "annotations")
 

@@ -23,6 +23,9 @@ _RANDOM_BYTES = 100  # the sign-in docs ask for at least 100 random bytes
 _PEM_MARK = b"-----BEGIN"
 
 
+_FILE_SUFFIXES = (".pem", ".crt", ".cer", ".key", ".p8")
+
+
 def _read_pem(source: str | bytes | os.PathLike[str], what: str) -> bytes:
     """Accept PEM text (str or bytes) or a path to a PEM file."""
     if isinstance(source, bytes):
@@ -34,7 +37,13 @@ def _read_pem(source: str | bytes | os.PathLike[str], what: str) -> bytes:
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise ValueError(f"cannot read the {what} file {path}: {exc.strerror}") from None
+            # The value may be key material pasted wrongly rather than a path: name the file only
+            # when it plainly is one, never echo the value itself.
+            named = f" {path.name}" if path.suffix.lower() in _FILE_SUFFIXES else ""
+            raise ValueError(
+                f"cannot read the {what} file{named} ({exc.strerror}); it is neither PEM text "
+                "nor a readable file"
+            ) from None
     if _PEM_MARK not in data:
         raise ValueError(f"the {what} is not PEM text (no '-----BEGIN' line)")
     return data

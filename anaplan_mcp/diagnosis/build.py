@@ -70,6 +70,14 @@ def _happened(facts: Facts) -> str:
     return text
 
 
+# The update_connection arguments that carry each connection type's credentials.
+_CREDENTIALS = {
+    "AmazonS3": ("access_key_id", "secret_access_key"),
+    "AzureBlob": ("sas_token",),
+    "GoogleBigQuery": ("service_account_key",),
+}
+
+
 def _next_calls(facts: Facts, diagnosis_fix: list[str]) -> list[NextCall]:
     run = facts.run
     integration_id = facts.detail.integration_id
@@ -83,14 +91,16 @@ def _next_calls(facts: Facts, diagnosis_fix: list[str]) -> list[NextCall]:
                 NextCall(tool="get_failure_dump", arguments=arguments, why="all rejected rows")
             )
     broken = [s for s in connection_states(facts.detail, facts.connections) if not s.valid]
+    types = {c.connection_id: c.connection_type for c in facts.connections}
     for state in broken[:1]:
         if not state.deleted:
+            secrets = _CREDENTIALS.get(str(types.get(state.connection_id)), ("<credentials>",))
             calls.append(
                 NextCall(
                     tool="update_connection",
                     arguments={
                         "connection_id": state.connection_id,
-                        "changes": "<renewed credentials>",
+                        **{field: "<renewed>" for field in secrets},
                     },
                     why="store working credentials",
                 )

@@ -21,6 +21,7 @@ from anaplan_mcp.cloudworks.errors import (
     InvalidInputError,
     NotFoundError,
     PermissionDeniedError,
+    ServerError,
 )
 
 # Set for each request of a `--token-passthrough` server: a refused token is then the caller's own.
@@ -81,3 +82,19 @@ def to_tool_error(exc: CloudWorksError) -> ToolError:
     if isinstance(exc, APIStatusError | APIConnectionError):
         return ToolError(f"{exc}.")
     return ToolError(str(exc))
+
+
+def unconfirmed_start(
+    exc: ServerError | APIConnectionError, *, check: str, again: str
+) -> ToolError | None:
+    """The message for a run request whose outcome is unknown (5xx or lost answer), else None.
+
+    Such a POST is never repeated automatically (a second run must never happen by accident), so
+    the model is told how to find out whether the run started before it asks for another.
+    """
+    if not exc.path.endswith("/run"):
+        return None  # the run request itself was never sent (e.g. sign-in failed)
+    return ToolError(
+        f"Starting the run failed: {exc}. Not retried, to avoid a second run: {check} to see "
+        f"whether a run started before calling {again} again."
+    )

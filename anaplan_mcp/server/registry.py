@@ -65,8 +65,24 @@ def _translating(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[A
             return await fn(*args, **kwargs)
         except CloudWorksError as exc:
             raise to_tool_error(exc) from None
+        except BaseExceptionGroup as group:
+            # Tools that fetch concurrently get their failures wrapped by the task group.
+            matched, _ = group.split(CloudWorksError)
+            if matched is None:
+                raise
+            first = _first_leaf(matched)
+            raise to_tool_error(first) from None
 
     return wrapper
+
+
+def _first_leaf(group: BaseExceptionGroup[CloudWorksError]) -> CloudWorksError:
+    for exc in group.exceptions:
+        if isinstance(exc, BaseExceptionGroup):
+            return _first_leaf(exc)
+        if isinstance(exc, CloudWorksError):
+            return exc
+    raise group
 
 
 _LINE_BREAK = re.compile(r"(?<!\n)\n(?!\n)")

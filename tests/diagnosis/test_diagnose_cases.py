@@ -162,7 +162,12 @@ async def test_rotated_bucket_key_makes_the_import_connection_invalid(
     update = found["next_calls"][0]
     assert update["tool"] == "update_connection"
     assert update["arguments"]["connection_id"] == seed.SALES_S3_CONNECTION_ID
+    assert {"access_key_id", "secret_access_key"} <= set(update["arguments"])
     assert found["next_calls"][-1]["tool"] == "run_integration"
+    # Every suggested call names arguments its tool really takes.
+    schemas = {tool.name: tool.input_schema for tool in (await client.list_tools()).tools}
+    for suggested in found["next_calls"]:
+        assert set(suggested["arguments"]) <= set(schemas[suggested["tool"]]["properties"])
 
 
 async def test_a_run_in_progress_has_no_outcome_yet_then_its_result(

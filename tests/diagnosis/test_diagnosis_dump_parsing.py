@@ -1,4 +1,3 @@
-
 from diagnosis_dump_builders import dump_csv
 from hypothesis import given, settings
 from hypothesis import strategies as st

@@ -54,22 +54,7 @@ TRANSIENT: dict[str, int | None] = {
     "drop": MAX_RETRIES,
     "expired_token": 1,
 }
-# Unclean answers found by this file; the cases stay red (strict xfail) until the defect is fixed.
-KNOWN_UNCLEAN = {
-    "list_model_objects": (
-        "tools/integrations.py `_gather` runs its calls in an anyio task group, so a CloudWorksError "
-        "arrives as an ExceptionGroup that registry `_translating` does not translate: the model "
-        "sees the bare 'Error executing tool list_model_objects'"
-    ),
-}
 CALL_DEADLINE = 20.0
-
-
-def _read_case(tool: str, kind: str, *, lasting: bool) -> Any:
-    marks = []
-    if lasting and tool in KNOWN_UNCLEAN and kind != "latency":
-        marks.append(pytest.mark.xfail(reason=KNOWN_UNCLEAN[tool], strict=True))
-    return pytest.param(tool, kind, id=f"{tool}-{kind}", marks=marks)
 
 
 @asynccontextmanager
@@ -151,7 +136,7 @@ async def test_every_read_tool_gets_arguments_and_succeeds_without_faults(
 
 
 @pytest.mark.parametrize(
-    ("tool", "kind"), [_read_case(t, k, lasting=False) for t in READ_TOOLS for k in TRANSIENT]
+    ("tool", "kind"), [pytest.param(t, k, id=f"{t}-{k}") for t in READ_TOOLS for k in TRANSIENT]
 )
 async def test_read_tool_rides_out_a_transient_fault(
     make_server: Callable[..., MCPServer], sandbox: Sandbox, tool: str, kind: str
@@ -167,7 +152,7 @@ async def test_read_tool_rides_out_a_transient_fault(
 
 
 @pytest.mark.parametrize(
-    ("tool", "kind"), [_read_case(t, k, lasting=True) for t in READ_TOOLS for k in FAULT_KINDS]
+    ("tool", "kind"), [pytest.param(t, k, id=f"{t}-{k}") for t in READ_TOOLS for k in FAULT_KINDS]
 )
 async def test_read_tool_under_a_lasting_fault_answers_cleanly_within_its_retries(
     make_server: Callable[..., MCPServer], sandbox: Sandbox, tool: str, kind: str
@@ -241,15 +226,7 @@ async def test_a_run_call_never_starts_two_runs(
     ("tool", "check"),
     [
         ("run_integration", "get_run_history"),
-        pytest.param(
-            "run_flow",
-            "get_flow",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="tools/flows.py run_flow lets a 5xx/lost answer of its POST through "
-                "to_tool_error ('retry later'), without run_integration's _start_failed advice",
-            ),
-        ),
+        ("run_flow", "get_flow"),
     ],
 )
 async def test_a_failed_run_start_says_how_to_check_before_repeating(
@@ -354,4 +331,4 @@ async def test_a_short_soak_starts_no_duplicate_runs_and_errs_cleanly() -> None:
     assert report.faults_injected > 0 and report.successes > 0 and report.clean_errors > 0
     assert report.runs_started > 0
     assert report.duplicate_runs == 0
-    assert set(report.unclean_by_tool) <= set(KNOWN_UNCLEAN), report.lines()
+    assert not report.unclean_by_tool, report.lines()

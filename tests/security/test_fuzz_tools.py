@@ -32,23 +32,9 @@ def test_every_tool_is_listed_with_an_object_schema(fuzz: FuzzTarget) -> None:
     assert all(tool.input_schema.get("type") == "object" for tool in fuzz.tools.values())
 
 
-# Known defect: unknown workspace/model ids make list_model_objects' concurrent fetches raise an
-# ExceptionGroup, which escapes the CloudWorksError translation (server/registry.py `_translating`,
-# fan-out in server/tools/integrations.py `_gather`): the caller gets a bare "Error executing tool".
-KNOWN_CRASHES = {"list_model_objects"}
-
-
 @pytest.mark.parametrize(
     "name",
-    [
-        pytest.param(
-            name,
-            marks=pytest.mark.xfail(
-                name in KNOWN_CRASHES, reason="ExceptionGroup escapes translation", strict=True
-            ),
-        )
-        for name in TOOL_NAMES
-    ],
+    TOOL_NAMES,
 )
 def test_schema_valid_arguments_get_a_result(fuzz: FuzzTarget, name: str) -> None:
     assert fuzz_tool(fuzz, fuzz.tools[name], "valid", EXAMPLES) >= EXAMPLES

@@ -365,7 +365,6 @@ def _child_env(values: Mapping[str, str], extra: Mapping[str, str]) -> dict[str,
 # Known defect: a certificate or key setting that is neither PEM text nor a readable file is echoed
 # in full ("cannot read the private key file <value>"), in a traceback, by cloudworks/certificate.py
 # `_read_pem`, and cli.py `run_serve` lets that ValueError escape instead of printing one line.
-@pytest.mark.xfail(reason="certificate.py _read_pem echoes the setting's value", strict=True)
 def test_a_serve_process_with_bad_canary_certificate_settings_leaks_nothing(
     canaries: dict[str, str], tmp_path: Path
 ) -> None:

@@ -7,12 +7,12 @@ from typing import Annotated, Any, Literal
 from mcp.server.mcpserver import Context, ElicitationResult, Resolve
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from anaplan_mcp.cloudworks.errors import WaitTimeoutError
+from anaplan_mcp.cloudworks.errors import APIConnectionError, ServerError, WaitTimeoutError
 from anaplan_mcp.cloudworks.waiting import wait_for_flow
 from anaplan_mcp.models import FlowDetail, FlowInput, FlowStep, describe_validation_error
 from anaplan_mcp.models._types import HEX_ID_PATTERN
 from anaplan_mcp.server.audit import audit
-from anaplan_mcp.server.errors import InputError
+from anaplan_mcp.server.errors import InputError, unconfirmed_start
 from anaplan_mcp.server.registry import ToolSpec
 from anaplan_mcp.server.state import app_state
 from anaplan_mcp.server.tools.common import (
@@ -313,7 +313,15 @@ async def run_flow(
     chosen = [referrer for referrer in enabled if steps is None or referrer in steps]
     if not chosen:
         raise InputError("steps: every chosen step is disabled (skipped); choose an enabled step.")
-    run_id = await state.client.run_flow(flow_id, steps)
+    try:
+        run_id = await state.client.run_flow(flow_id, steps)
+    except (ServerError, APIConnectionError) as exc:
+        check = f"call get_flow with flow_id='{flow_id}'"
+        refusal = unconfirmed_start(exc, check=check, again="run_flow")
+        if refusal is None:
+            raise
+        audit("run_flow", "unknown", flow_id=flow_id)
+        raise refusal from None
     audit("run_flow", "ok", flow_id=flow_id, run_id=run_id)
     follow = f"call get_flow with flow_id='{flow_id}' to follow each step's latest run"
     if not wait:

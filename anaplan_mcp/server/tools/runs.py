@@ -23,6 +23,7 @@ from anaplan_mcp.cloudworks.waiting import wait_for_run
 from anaplan_mcp.models import LatestRun, RunErrors, RunRecord, RunStatus
 from anaplan_mcp.models.runs import is_finished, is_partial_success
 from anaplan_mcp.server.audit import audit
+from anaplan_mcp.server.errors import unconfirmed_start
 from anaplan_mcp.server.registry import ToolSpec
 from anaplan_mcp.server.state import app_state
 from anaplan_mcp.server.tools.common import Done, IntegrationId, Limit, Offset, Page, RunId
@@ -183,15 +184,6 @@ async def _outcome(ctx: Context[Any, Any], run: RunStatus) -> RunOutcome:
     return outcome
 
 
-def _start_failed(integration_id: str, exc: CloudWorksError) -> ToolError:
-    # The POST is never repeated automatically, so the model must check before repeating it.
-    check = (
-        f"Not retried, to avoid a second run: call get_run_history with integration_id="
-        f"'{integration_id}' to see whether a run started before calling run_integration again."
-    )
-    return ToolError(f"Starting the run failed: {exc}. {check}")
-
-
 async def run_integration(
     ctx: Context[Any, Any],
     integration_id: IntegrationId,
@@ -204,10 +196,12 @@ async def run_integration(
     try:
         run_id = await state.client.run_integration(integration_id)
     except (ServerError, APIConnectionError) as exc:
-        if not exc.path.endswith("/run"):
-            raise  # the run request itself was never sent (e.g. authentication failed)
+        check = f"call get_run_history with integration_id='{integration_id}'"
+        refusal = unconfirmed_start(exc, check=check, again="run_integration")
+        if refusal is None:
+            raise
         audit("run_integration", "unknown", integration_id=integration_id)
-        raise _start_failed(integration_id, exc) from None
+        raise refusal from None
     audit("run_integration", "ok", integration_id=integration_id, run_id=run_id)
     follow = f"call get_run_status with run_id='{run_id}' until it ends"
     if not wait:
