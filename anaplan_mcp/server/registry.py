@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from mcp.server.mcpserver.tools import Tool
-from mcp.types import ToolAnnotations
+from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from pydantic import BaseModel
 
 from anaplan_mcp.cloudworks.errors import CloudWorksError
 from anaplan_mcp.models._errors import register_field_names
@@ -58,11 +60,20 @@ class Selection:
     refused: dict[str, str]
 
 
-def _translating(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+def _result(value: BaseModel) -> CallToolResult:
+    # Structured content without a published output schema: a schema would be validated by SDK
+    # clients on every call and, for hosts that count it, cost ~16,000 tokens of tool list. The
+    # text copy is compact JSON, since that is what many hosts hand to the model.
+    data = value.model_dump(mode="json", by_alias=True)
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
+
+
+def _translating(fn: Callable[..., Awaitable[BaseModel]]) -> Callable[..., Awaitable[Any]]:
     @functools.wraps(fn)
-    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+    async def wrapper(*args: Any, **kwargs: Any) -> CallToolResult:
         try:
-            return await fn(*args, **kwargs)
+            return _result(await fn(*args, **kwargs))
         except CloudWorksError as exc:
             raise to_tool_error(exc) from None
         except BaseExceptionGroup as group:
@@ -102,6 +113,7 @@ def build_tool(spec: ToolSpec) -> Tool:
         title=spec.title,
         description=describe(spec.fn),
         annotations=spec.annotations(),
+        structured_output=False,
     )
     tool.parameters = compact_schema(tool.parameters)
     # Argument names may appear in validation messages, like the models' own field names.

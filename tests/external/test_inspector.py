@@ -113,4 +113,5 @@ def test_strict_schema_portability_lint_finds_no_errors(
         ["--cli", *target, "--method", "tools/list", "--strict", "--format", "json"],
     )
     assert done.returncode == 0, f"--strict exited {done.returncode}:\n{done.stderr[-4000:]}"
-    assert "0 errors" in done.stderr
+    # The lint prints a summary only when it has findings; with none it stays silent.
+    assert not done.stderr.strip() or "0 errors" in done.stderr, done.stderr[-4000:]
