@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from mcp import Client
 from mcp.server import MCPServer
-from mcp.types import ElicitResult
+from mcp.types import ElicitResult, PromptReference, ResourceTemplateReference
 
 from anaplan_mcp.sandbox.app import Sandbox
 from tests.server.conftest import requests_to
@@ -226,3 +226,56 @@ async def test_resources_list_and_read_compact_json(client: Client) -> None:
     first = integrations[0]["integration_id"]
     detail = await client.read_resource(f"cloudworks://integrations/{first}")
     assert json.loads(detail.contents[0].text)["integration_id"] == first  # type: ignore[union-attr]
+
+
+async def _partial_run_id(client: Client) -> str:
+    found = await client.call_tool(
+        "diagnose_integration", {"integration_name": "Daily sales import"}
+    )
+    assert found.structured_content is not None
+    return str(found.structured_content["evidence"]["run_id"])
+
+
+async def test_run_and_dump_resources_serve_the_run_and_its_failing_rows(client: Client) -> None:
+    run_id = await _partial_run_id(client)
+    run = json.loads((await client.read_resource(f"cloudworks://runs/{run_id}")).contents[0].text)  # type: ignore[union-attr]
+    assert run["run"]["id"] == run_id and run["run"]["execution_error_code"] == 38
+    dump = (await client.read_resource(f"cloudworks://runs/{run_id}/dump")).contents[0]
+    assert dump.mime_type == "text/csv"
+    header = dump.text.splitlines()[0]  # type: ignore[union-attr]
+    assert '"_Line_"' in header and '"_Error_1_"' in header
+
+
+async def test_guide_resource_is_the_error_code_guide(client: Client) -> None:
+    guide = (await client.read_resource("cloudworks://guide")).contents[0]
+    assert guide.mime_type == "text/markdown"
+    assert "38" in guide.text and "integrationErrorCode" in guide.text  # type: ignore[union-attr]
+
+
+async def test_ids_complete_from_the_tenant(client: Client) -> None:
+    template = ResourceTemplateReference(uri="cloudworks://integrations/{integration_id}")
+    listing = await client.call_tool("list_integrations", {"limit": 200})
+    assert listing.structured_content is not None
+    ids = [item["integration_id"] for item in listing.structured_content["items"]]
+    prefix = ids[0][:2]
+    completed = await client.complete(template, {"name": "integration_id", "value": prefix})
+    assert set(completed.completion.values) == {i for i in ids if i.startswith(prefix)}
+
+    flows = await client.complete(
+        ResourceTemplateReference(uri="cloudworks://flows/{flow_id}"),
+        {"name": "flow_id", "value": ""},
+    )
+    assert len(flows.completion.values) == 2
+
+    run_id = await _partial_run_id(client)
+    runs = await client.complete(
+        ResourceTemplateReference(uri="cloudworks://runs/{run_id}"),
+        {"name": "run_id", "value": run_id[:6]},
+    )
+    assert run_id in runs.completion.values
+
+    prompt = await client.complete(
+        PromptReference(name="troubleshoot-failed-run"),
+        {"name": "integration", "value": "Daily"},
+    )
+    assert "Daily sales import" in prompt.completion.values
