@@ -27,7 +27,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from anaplan_mcp.sandbox.auth import SEEDED_PASSWORD, SEEDED_USER  # noqa: E402
-from anaplan_mcp.sandbox.seed import SALES_IMPORT_ID  # noqa: E402
+from anaplan_mcp.sandbox.seed_ids import SALES_IMPORT_ID  # noqa: E402
 
 if TYPE_CHECKING:
     from mcp import Client

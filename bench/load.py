@@ -53,7 +53,7 @@ from _common import (
     stop_child,
 )
 
-from anaplan_mcp.sandbox.seed import (
+from anaplan_mcp.sandbox.seed_ids import (
     PLANNING_FLOW_ID,
     PRODUCTS_IMPORT_ID,
     SALES_IMPORT_ID,

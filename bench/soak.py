@@ -42,7 +42,7 @@ from _common import Figures, figure
 from mcp import Client
 from mcp.types import CallToolResult, Tool
 
-from anaplan_mcp.sandbox import seed
+from anaplan_mcp.sandbox import seed_ids as seed
 from anaplan_mcp.sandbox.app import Sandbox, SandboxConfig
 from anaplan_mcp.sandbox.clock import Clock
 from anaplan_mcp.sandbox.faults import FAULT_KINDS, Fault, FaultKind

@@ -44,7 +44,7 @@ from mcp.types import CallToolResult, Tool
 
 from anaplan_mcp.sandbox.app import Sandbox
 from anaplan_mcp.sandbox.faults import Fault
-from anaplan_mcp.sandbox.seed import SALES_BUCKET
+from anaplan_mcp.sandbox.seed_ids import SALES_BUCKET
 from anaplan_mcp.sandbox.transport import sandbox_transport
 from anaplan_mcp.server.app import create_server
 from anaplan_mcp.server.state import Timing

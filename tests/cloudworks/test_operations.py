@@ -13,9 +13,9 @@ from anaplan_mcp.models import (
     ModelObject,
     S3ConnectionInput,
 )
-from anaplan_mcp.sandbox import seed
+from anaplan_mcp.sandbox import seed_ids as seed
 from anaplan_mcp.sandbox.app import Sandbox
-from anaplan_mcp.sandbox.seed_data import SALES_BAD_CELLS, users
+from anaplan_mcp.sandbox.seed_data import SALES_BAD_CELLS, SANDBOX_USER_ID, users
 
 from .conftest import USER, sent
 
@@ -186,7 +186,7 @@ async def test_notification_lifecycle(cw: CloudWorksClient) -> None:
     assert notification_id is not None
     config = await cw.get_notification_config(notification_id)
     assert integration_id in config.integration_ids
-    user_guid = users()[seed.SANDBOX_USER_ID]["userGuid"]
+    user_guid = users()[SANDBOX_USER_ID]["userGuid"]
     body = {
         "integration_ids": [integration_id],
         "channels": ["email"],

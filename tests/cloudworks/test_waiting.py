@@ -6,7 +6,7 @@ import pytest
 
 from anaplan_mcp.cloudworks import CloudWorksClient, WaitTimeoutError, wait_for_flow, wait_for_run
 from anaplan_mcp.models import FlowDetail, RunStatus
-from anaplan_mcp.sandbox import seed
+from anaplan_mcp.sandbox import seed_ids as seed
 from anaplan_mcp.sandbox.app import Sandbox, SandboxConfig
 
 from .conftest import RecordingSleep, frozen_clock

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from anaplan_mcp.sandbox import seed
+from anaplan_mcp.sandbox import seed_ids as seed
 from anaplan_mcp.sandbox.app import Sandbox, SandboxConfig
 from anaplan_mcp.sandbox.clock import Clock
 from anaplan_mcp.server.app import create_server

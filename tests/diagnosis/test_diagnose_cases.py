@@ -17,7 +17,7 @@ import httpx2
 import pytest
 from mcp import Client
 
-from anaplan_mcp.sandbox import seed
+from anaplan_mcp.sandbox import seed_ids as seed
 from anaplan_mcp.sandbox.app import Sandbox, SandboxConfig
 from anaplan_mcp.sandbox.auth import SEEDED_PASSWORD, SEEDED_USER
 from anaplan_mcp.sandbox.clock import Clock

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 import load
 from _common import sandbox_on_port
 
-from anaplan_mcp.sandbox.seed import PRODUCTS_IMPORT_ID, SALES_IMPORT_ID
+from anaplan_mcp.sandbox.seed_ids import PRODUCTS_IMPORT_ID, SALES_IMPORT_ID
 
 pytestmark = pytest.mark.anyio
 

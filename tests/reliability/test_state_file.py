@@ -21,7 +21,7 @@ import anyio.lowlevel
 import httpx2
 import pytest
 
-from anaplan_mcp.sandbox import seed
+from anaplan_mcp.sandbox import seed_ids as seed
 
 pytestmark = pytest.mark.anyio
 

@@ -8,7 +8,7 @@ import httpx2
 import pytest
 from sandbox_http import CW, status_message
 
-from anaplan_mcp.sandbox import seed
+from anaplan_mcp.sandbox import seed_ids as seed
 from anaplan_mcp.sandbox.app import Sandbox
 
 pytestmark = pytest.mark.anyio

@@ -31,7 +31,7 @@ from mcp.types import LoggingMessageNotificationParams, Tool
 from anaplan_mcp.sandbox.app import Sandbox, SandboxConfig
 from anaplan_mcp.sandbox.certificates import write_seeded_certificate
 from anaplan_mcp.sandbox.clock import Clock
-from anaplan_mcp.sandbox.seed import PLANNING_FLOW_ID, SALES_IMPORT_ID
+from anaplan_mcp.sandbox.seed_ids import PLANNING_FLOW_ID, SALES_IMPORT_ID
 from anaplan_mcp.sandbox.transport import sandbox_transport
 from anaplan_mcp.server.app import SANDBOX_BASE, create_server
 from anaplan_mcp.settings import load_settings

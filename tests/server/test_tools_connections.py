@@ -9,7 +9,7 @@ import mcp.types as types
 import pytest
 from mcp import Client
 
-from anaplan_mcp.sandbox import seed
+from anaplan_mcp.sandbox import seed_ids as seed
 from anaplan_mcp.sandbox.app import Sandbox
 
 pytestmark = pytest.mark.anyio

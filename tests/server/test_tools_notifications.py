@@ -10,7 +10,7 @@ import pytest
 from mcp import Client
 from mcp.server import MCPServer
 
-from anaplan_mcp.sandbox import seed
+from anaplan_mcp.sandbox import seed_ids as seed
 from anaplan_mcp.sandbox.app import Sandbox
 
 pytestmark = pytest.mark.anyio
