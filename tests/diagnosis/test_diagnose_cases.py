@@ -9,22 +9,19 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx2
 import pytest
 from mcp import Client
+from mcp.server import MCPServer
 
 from anaplan_mcp.sandbox import seed_ids as seed
-from anaplan_mcp.sandbox.app import Sandbox, SandboxConfig
+from anaplan_mcp.sandbox.app import Sandbox
 from anaplan_mcp.sandbox.auth import SEEDED_PASSWORD, SEEDED_USER
-from anaplan_mcp.sandbox.clock import Clock
 from anaplan_mcp.sandbox.transport import sandbox_transport
-from anaplan_mcp.server.app import create_server
-from anaplan_mcp.server.state import Timing
-from anaplan_mcp.settings import load_settings
 
 pytestmark = pytest.mark.anyio
 
@@ -35,18 +32,8 @@ MISSING_ID = "0" * 32
 
 
 @pytest.fixture
-def sandbox() -> Sandbox:
-    return Sandbox(SandboxConfig(run_seconds=5), clock=Clock(frozen_at=NOW))
-
-
-@pytest.fixture
-async def client(sandbox: Sandbox) -> AsyncIterator[Client]:
-    async def advance(seconds: float) -> None:
-        sandbox.clock.advance(seconds)
-
-    timing = Timing(sleep=advance, clock=sandbox.clock.timestamp)
-    server = create_server(load_settings(sandbox=True), sandbox=sandbox, timing=timing)
-    async with Client(server) as connected:
+async def client(make_server: Callable[..., MCPServer]) -> AsyncIterator[Client]:
+    async with Client(make_server()) as connected:
         yield connected
 
 
