@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from mcp import Client
+from mcp import Client, types
 from mcp.server import MCPServer
 
 from anaplan_mcp.sandbox.app import Sandbox, SandboxConfig
@@ -59,3 +59,24 @@ async def client(
 def requests_to(sandbox: Sandbox, fragment: str = "/2/0/") -> list[Any]:
     """The sandbox's logged CloudWorks/Integration API requests whose path contains `fragment`."""
     return [record for record in sandbox.faults.requests if fragment in record.path]
+
+
+def text_of(result: types.CallToolResult) -> str:
+    """The text a host would show for `result`."""
+    return " ".join(c.text for c in result.content if isinstance(c, types.TextContent))
+
+
+async def call(client: Client, tool: str, args: dict[str, Any]) -> Any:
+    """Call a tool that must succeed; return its structured content."""
+    result = await client.call_tool(tool, args)
+    assert not result.is_error, result.content
+    return result.structured_content
+
+
+async def refused(client: Client, sandbox: Sandbox, tool: str, args: dict[str, Any]) -> str:
+    """Call a tool that must refuse; return its message after checking that nothing was sent."""
+    sandbox.faults.clear_requests()
+    result = await client.call_tool(tool, args)
+    assert result.is_error
+    assert sandbox.faults.requests == []
+    return text_of(result)

@@ -12,6 +12,7 @@ from mcp.server import MCPServer
 
 from anaplan_mcp.sandbox import seed_ids as seed
 from anaplan_mcp.sandbox.app import Sandbox
+from tests.server.conftest import call, refused
 
 pytestmark = pytest.mark.anyio
 
@@ -22,23 +23,6 @@ MISSING = "0" * 32
 WRITE_TOOLS = {"create_integration", "update_integration", "delete_integration"}
 READ_TOOLS = {"list_integrations", "get_integration", "list_model_objects"}
 MakeServer = Callable[..., MCPServer]
-
-
-async def call(client: Client, tool: str, args: dict[str, Any]) -> Any:
-    result = await client.call_tool(tool, args)
-    assert not result.is_error, result.content
-    return result.structured_content
-
-
-async def refused(client: Client, sandbox: Sandbox, tool: str, args: dict[str, Any]) -> str:
-    """Call a tool that must refuse; return its message after checking that nothing was sent."""
-    sandbox.faults.clear_requests()
-    result = await client.call_tool(tool, args)
-    assert result.is_error
-    assert sandbox.faults.requests == []
-    text = result.content[0]
-    assert isinstance(text, types.TextContent)
-    return text.text
 
 
 def writes(sandbox: Sandbox) -> list[tuple[str, str]]:

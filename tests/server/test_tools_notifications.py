@@ -12,6 +12,7 @@ from mcp.server import MCPServer
 
 from anaplan_mcp.sandbox import seed_ids as seed
 from anaplan_mcp.sandbox.app import Sandbox
+from tests.server.conftest import call, refused, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -19,25 +20,6 @@ MakeServer = Callable[..., MCPServer]
 CONFIGURED = seed.SALES_IMPORT_ID  # email + in_app, all three event types
 BLANK = seed.PRODUCTS_IMPORT_ID  # only the config auto-created with the integration
 TOOLS = {"get_notification_config", "set_notification_config", "delete_notification_config"}
-
-
-async def call(client: Client, tool: str, args: dict[str, Any]) -> Any:
-    result = await client.call_tool(tool, args)
-    assert not result.is_error, result.content
-    return result.structured_content
-
-
-def text_of(result: types.CallToolResult) -> str:
-    return " ".join(c.text for c in result.content if isinstance(c, types.TextContent))
-
-
-async def refused(client: Client, sandbox: Sandbox, tool: str, args: dict[str, Any]) -> str:
-    """Call a tool that must refuse; return its message after checking that nothing was sent."""
-    sandbox.faults.clear_requests()
-    result = await client.call_tool(tool, args)
-    assert result.is_error
-    assert sandbox.faults.requests == []
-    return text_of(result)
 
 
 def writes(sandbox: Sandbox) -> list[tuple[str, str]]:

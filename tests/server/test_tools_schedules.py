@@ -12,6 +12,7 @@ from mcp.server import MCPServer
 
 from anaplan_mcp.sandbox import seed_ids as seed
 from anaplan_mcp.sandbox.app import Sandbox
+from tests.server.conftest import call, refused, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -20,25 +21,6 @@ UNSCHEDULED = seed.HEADCOUNT_IMPORT_ID  # seeded without a schedule
 SCHEDULED = seed.SALES_IMPORT_ID  # daily at 02:00 Europe/London, active
 DISABLED = seed.PIPELINE_EXPORT_ID  # weekly, inactive
 TOOLS = {"schedule_integration", "set_schedule_status", "delete_schedule"}
-
-
-async def call(client: Client, tool: str, args: dict[str, Any]) -> Any:
-    result = await client.call_tool(tool, args)
-    assert not result.is_error, result.content
-    return result.structured_content
-
-
-def text_of(result: types.CallToolResult) -> str:
-    return " ".join(c.text for c in result.content if isinstance(c, types.TextContent))
-
-
-async def refused(client: Client, sandbox: Sandbox, tool: str, args: dict[str, Any]) -> str:
-    """Call a tool that must refuse; return its message after checking that nothing was sent."""
-    sandbox.faults.clear_requests()
-    result = await client.call_tool(tool, args)
-    assert result.is_error
-    assert sandbox.faults.requests == []
-    return text_of(result)
 
 
 def writes(sandbox: Sandbox) -> list[tuple[str, str]]:
