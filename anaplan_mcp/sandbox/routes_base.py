@@ -102,3 +102,25 @@ def paged(items: list[Any], offset: int, limit: int) -> tuple[list[Any], dict[st
     """One page and its `meta.paging` (the real page size, contract §5)."""
     page = items[offset : offset + limit]
     return page, {"currentPageSize": len(page), "totalSize": len(items), "offset": offset}
+
+
+def mine_and_sorted(call: Call, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`myIntegrations=1` keeps the caller's own; `sortBy=name|-name` orders by name.
+
+    Integrations and flows take the same listing parameters (contract §5); an unknown `sortBy`
+    is left to the caller, since only the integration listing refuses it.
+    """
+    query = call.request.query_params
+    mine = query.get("myIntegrations", "0")
+    if mine not in ("0", "1"):
+        raise bad_request("myIntegrations")
+    if mine == "1":
+        items = [item for item in items if item["_owner"] == call.user_id]
+    sort_by = query.get("sortBy")
+    if sort_by in ("name", "-name"):
+        items = sorted(
+            items,
+            key=lambda item: (item["name"].casefold(), item["name"]),
+            reverse=sort_by == "-name",
+        )
+    return items

@@ -9,7 +9,7 @@ from starlette.routing import BaseRoute
 
 from anaplan_mcp.sandbox import engine, render
 from anaplan_mcp.sandbox.responses import bad_request, conflict, ok, read_json, step_timestamp
-from anaplan_mcp.sandbox.routes_base import Call, page_window, paged, route
+from anaplan_mcp.sandbox.routes_base import Call, mine_and_sorted, page_window, paged, route
 from anaplan_mcp.sandbox.routes_integrations import ALREADY_RUNNING, check_tenant_room
 from anaplan_mcp.sandbox.store import Record, stamp_created, stamp_modified
 from anaplan_mcp.sandbox.validate_flows import flow_body
@@ -68,16 +68,7 @@ async def create_flow(call: Call) -> Response:
 async def list_flows(call: Call) -> Response:
     """GET /integrationflows with offset/limit/myIntegrations (and the same sortBy)."""
     offset, limit = page_window(call)
-    query = call.request.query_params
-    flows = list(call.store.flows.values())
-    mine = query.get("myIntegrations", "0")
-    if mine not in ("0", "1"):
-        raise bad_request("myIntegrations")
-    if mine == "1":
-        flows = [f for f in flows if f["_owner"] == call.user_id]
-    sort_by = query.get("sortBy")
-    if sort_by in ("name", "-name"):
-        flows.sort(key=lambda f: f["name"].casefold(), reverse=sort_by == "-name")
+    flows = mine_and_sorted(call, list(call.store.flows.values()))
     page, paging = paged(flows, offset, limit)
     items = [render.flow_summary(call.store, flow) for flow in page]
     return ok({"integrationFlows": items, "meta": {"paging": paging}}, schema=SCHEMA)

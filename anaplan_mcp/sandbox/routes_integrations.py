@@ -10,7 +10,7 @@ from starlette.routing import BaseRoute
 
 from anaplan_mcp.sandbox import engine, render, validate
 from anaplan_mcp.sandbox.responses import ApiError, bad_request, conflict, ok, read_json
-from anaplan_mcp.sandbox.routes_base import Call, page_window, paged, route
+from anaplan_mcp.sandbox.routes_base import Call, mine_and_sorted, page_window, paged, route
 from anaplan_mcp.sandbox.store import (
     TENANT_MAX_INTEGRATIONS,
     Record,
@@ -84,18 +84,9 @@ async def create_integration(call: Call) -> Response:
 async def list_integrations(call: Call) -> Response:
     """GET /integrations with offset/limit/myIntegrations/sortBy and the tenant counters."""
     offset, limit = page_window(call)
-    query = call.request.query_params
-    records = list(call.store.integrations.values())
-    mine = query.get("myIntegrations", "0")
-    if mine not in ("0", "1"):
-        raise bad_request("myIntegrations")
-    if mine == "1":
-        records = [r for r in records if r["_owner"] == call.user_id]
-    sort_by = query.get("sortBy")
-    if sort_by is not None:
-        if sort_by not in ("name", "-name"):
-            raise bad_request("sortBy")
-        records.sort(key=lambda r: (r["name"].casefold(), r["name"]), reverse=sort_by == "-name")
+    records = mine_and_sorted(call, list(call.store.integrations.values()))
+    if call.request.query_params.get("sortBy", "name") not in ("name", "-name"):
+        raise bad_request("sortBy")
     page, paging = paged(records, offset, limit)
     meta = {
         "paging": paging,
