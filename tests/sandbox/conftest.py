@@ -11,6 +11,7 @@ from sandbox_http import START, open_client
 
 from anaplan_mcp.sandbox.app import Sandbox, SandboxConfig
 from anaplan_mcp.sandbox.clock import Clock
+from anaplan_mcp.sandbox.transport import sandbox_transport
 
 
 @pytest.fixture
@@ -34,3 +35,18 @@ async def cw(cw_sandbox: Sandbox) -> AsyncIterator[httpx2.AsyncClient]:
     """An authenticated client on `cw_sandbox`."""
     async with open_client(cw_sandbox) as client:
         yield client
+
+
+@pytest.fixture
+def sandbox(make_sandbox: Callable[..., Sandbox]) -> Sandbox:
+    """A seeded sandbox for the auth, admin, fault and transport tests."""
+    return make_sandbox()
+
+
+@pytest.fixture
+async def client(sandbox: Sandbox) -> AsyncIterator[httpx2.AsyncClient]:
+    """A client on `sandbox` with no token: the auth service and admin routes need none."""
+    async with httpx2.AsyncClient(
+        transport=sandbox_transport(sandbox), base_url="http://sandbox.test"
+    ) as http:
+        yield http

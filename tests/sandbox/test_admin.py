@@ -3,33 +3,15 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Any
 
 import anyio
 import httpx2
 import pytest
+from sandbox_http import START
 
 from anaplan_mcp.sandbox.app import Sandbox
 from anaplan_mcp.sandbox.auth import SEEDED_PASSWORD, SEEDED_USER
-from anaplan_mcp.sandbox.clock import Clock
-from anaplan_mcp.sandbox.transport import sandbox_transport
-
-START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def sandbox() -> Sandbox:
-    return Sandbox(clock=Clock(frozen_at=START))
-
-
-@pytest.fixture
-async def client(sandbox: Sandbox) -> AsyncIterator[httpx2.AsyncClient]:
-    async with httpx2.AsyncClient(
-        transport=sandbox_transport(sandbox), base_url="http://sandbox.test"
-    ) as http:
-        yield http
 
 
 async def login(client: httpx2.AsyncClient) -> dict[str, str]:
@@ -136,7 +118,7 @@ async def test_clock_can_be_read_advanced_frozen_and_unfrozen(
     thawed = (await client.post("/_sandbox/clock", json={"freeze": False})).json()
 
     assert before == {
-        "now": "2026-03-02T09:00:00.000Z",
+        "now": "2026-03-10T09:30:00.000Z",
         "timestamp": START.timestamp(),
         "frozen": True,
     }

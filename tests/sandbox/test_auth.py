@@ -6,8 +6,7 @@ import base64
 import json
 import os
 import re
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx2
@@ -16,28 +15,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
+from sandbox_http import START
 
 from anaplan_mcp.sandbox.app import Sandbox
 from anaplan_mcp.sandbox.auth import SEEDED_PASSWORD, SEEDED_USER, TokenService
 from anaplan_mcp.sandbox.certificates import seeded_certificate, write_seeded_certificate
-from anaplan_mcp.sandbox.clock import Clock
-from anaplan_mcp.sandbox.transport import sandbox_transport
 
-START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 LIFETIME_MS = 35 * 60 * 1000
-
-
-@pytest.fixture
-def sandbox() -> Sandbox:
-    return Sandbox(clock=Clock(frozen_at=START))
-
-
-@pytest.fixture
-async def client(sandbox: Sandbox) -> AsyncIterator[httpx2.AsyncClient]:
-    async with httpx2.AsyncClient(
-        transport=sandbox_transport(sandbox), base_url="http://sandbox.test"
-    ) as http:
-        yield http
 
 
 def basic(user: str, password: str) -> dict[str, str]:

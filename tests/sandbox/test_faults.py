@@ -8,7 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import anyio
@@ -18,22 +18,15 @@ import uvicorn
 
 from anaplan_mcp.sandbox.app import Sandbox
 from anaplan_mcp.sandbox.auth import SEEDED_PASSWORD, SEEDED_USER
-from anaplan_mcp.sandbox.clock import Clock
 from anaplan_mcp.sandbox.faults import Fault, FaultInjector
 from anaplan_mcp.sandbox.transport import sandbox_transport
 
-START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 CONNECTIONS = "/2/0/integrations/connections"
 
 
 def s3_connection(name: str) -> dict[str, Any]:
     secrets = {"accessKeyId": "AKIASANDBOX", "secretAccessKey": "not-a-secret"}
     return {"type": "AmazonS3", "body": {"name": name, "bucketName": "drop-test", **secrets}}
-
-
-@pytest.fixture
-def sandbox() -> Sandbox:
-    return Sandbox(clock=Clock(frozen_at=START))
 
 
 @pytest.fixture

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import anyio
@@ -14,24 +12,8 @@ from starlette.types import Receive, Scope, Send
 
 from anaplan_mcp.sandbox.app import Sandbox
 from anaplan_mcp.sandbox.auth import SEEDED_PASSWORD, SEEDED_USER
-from anaplan_mcp.sandbox.clock import Clock
 from anaplan_mcp.sandbox.faults import Fault
 from anaplan_mcp.sandbox.transport import sandbox_transport
-
-START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def sandbox() -> Sandbox:
-    return Sandbox(clock=Clock(frozen_at=START))
-
-
-@pytest.fixture
-async def client(sandbox: Sandbox) -> AsyncIterator[httpx2.AsyncClient]:
-    async with httpx2.AsyncClient(
-        transport=sandbox_transport(sandbox), base_url="http://sandbox.test"
-    ) as http:
-        yield http
 
 
 def basic_header() -> dict[str, str]:
