@@ -7,8 +7,12 @@ Each section sits between `<!-- generated:NAME -->` and `<!-- /generated:NAME --
 - `tools`, `resources`, `prompts`: what a client lists from the server itself (sandbox, every toolset);
 - `cli`: the help of `anaplan-mcp` and of each subcommand, at a fixed width.
 
+The server lists its tools from `anaplan_mcp/server/catalogue.json`, so that file is rewritten first,
+from the tool functions (see `anaplan_mcp/server/catalogue.py`).
+
 Run `python scripts/gen_readme.py` after changing a tool, a setting or a flag; `--check` only reports
-stale sections (exit 1). `tests/test_readme.py` runs the same comparison.
+stale files and sections (exit 1). `tests/test_readme.py` and `tests/server/test_catalogue.py` run the
+same comparisons.
 """
 
 from __future__ import annotations
@@ -27,12 +31,16 @@ from pydantic.fields import FieldInfo
 
 from anaplan_mcp.cli import build_parser
 from anaplan_mcp.cloudworks.regions import REGIONS
+from anaplan_mcp.server import catalogue
 from anaplan_mcp.server.app import create_server
+from anaplan_mcp.server.registry import catalogue_entry
 from anaplan_mcp.server.secrets import SECRET_PREFIX
 from anaplan_mcp.server.tools import ALL_TOOLS
 from anaplan_mcp.settings import TOOLSETS, Settings
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+CATALOGUE = ROOT / "anaplan_mcp" / "server" / catalogue.FILE
 HELP_WIDTH = 100
 REFRESH = "python scripts/gen_readme.py"
 
@@ -272,6 +280,14 @@ def cli_section() -> str:
     return "\n".join(parts)
 
 
+# -- the tool catalogue ------------------------------------------------------------------------
+
+
+def catalogue_text() -> str:
+    """What `catalogue.json` must hold for the tool functions as they are."""
+    return catalogue.render([catalogue_entry(spec) for spec in ALL_TOOLS])
+
+
 # -- the README ---------------------------------------------------------------------------------
 
 
@@ -315,9 +331,18 @@ def stale(readme: str, sections: dict[str, str]) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Rewrite the generated sections of README.md.")
+    parser = argparse.ArgumentParser(
+        description="Rewrite catalogue.json and the generated sections of README.md."
+    )
     parser.add_argument("--check", action="store_true", help="only report stale sections")
     args = parser.parse_args(argv)
+    listed = catalogue_text()
+    if CATALOGUE.read_text(encoding="utf-8") != listed:
+        if args.check:
+            sys.stderr.write(f"stale {CATALOGUE.name}; run {REFRESH}\n")
+            return 1
+        CATALOGUE.write_text(listed, encoding="utf-8")
+        sys.stderr.write(f"{CATALOGUE.name}: rewritten\n")
     readme = README.read_text(encoding="utf-8")
     sections = render_sections()
     outdated = stale(readme, sections)

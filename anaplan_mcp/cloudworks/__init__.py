@@ -1,8 +1,13 @@
-"""Async client for Anaplan CloudWorks: auth, retries, typed errors, paging and waiting."""
+"""Async client for Anaplan CloudWorks: auth, retries, typed errors, paging and waiting.
+
+The client and the waits are imported on first use (PEP 562): they bring in every model, which the
+MCP server's start-up (settings, regions, errors, auth) does not need.
+"""
+
+from typing import TYPE_CHECKING, Any
 
 from anaplan_mcp.cloudworks.auth import AnaplanAuth, BasicAuth, CertificateAuth
 from anaplan_mcp.cloudworks.auth_given import PassthroughAuth, TokenAuth
-from anaplan_mcp.cloudworks.client import CloudWorksClient
 from anaplan_mcp.cloudworks.errors import (
     APIConnectionError,
     APIStatusError,
@@ -20,10 +25,31 @@ from anaplan_mcp.cloudworks.errors import (
     ServerError,
     WaitTimeoutError,
 )
-from anaplan_mcp.cloudworks.ops_models import TokenCheck
 from anaplan_mcp.cloudworks.regions import REGIONS, Endpoints, endpoints_for
 from anaplan_mcp.cloudworks.transport import RetryPolicy
-from anaplan_mcp.cloudworks.waiting import wait_for_flow, wait_for_run
+
+if TYPE_CHECKING:
+    from anaplan_mcp.cloudworks.client import CloudWorksClient
+    from anaplan_mcp.cloudworks.ops_models import TokenCheck
+    from anaplan_mcp.cloudworks.waiting import wait_for_flow, wait_for_run
+
+_ON_FIRST_USE = {
+    "CloudWorksClient": "client",
+    "TokenCheck": "ops_models",
+    "wait_for_flow": "waiting",
+    "wait_for_run": "waiting",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _ON_FIRST_USE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f"{__name__}.{_ON_FIRST_USE[name]}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "REGIONS",

@@ -1,185 +1,22 @@
-"""Pydantic models of the CloudWorks API: tolerant read models, strict input models."""
+"""Pydantic models of the CloudWorks API: tolerant read models, strict input models.
 
-from anaplan_mcp.models._base import InputModel, WireModel, describe_validation_error
-from anaplan_mcp.models._types import (
-    ClockTime,
-    HexId,
-    IsoDate,
-    ModelId,
-    NumericId,
-    Secret,
-    TimeZoneName,
-    known_time_zones,
-)
-from anaplan_mcp.models.connections import (
-    AzureBlobConnectionInput,
-    BigQueryConnectionInput,
-    Connection,
-    ConnectionBody,
-    ConnectionInput,
-    ConnectionPatch,
-    ConnectionType,
-    S3ConnectionInput,
-    ServiceAccountKey,
-    parse_connection_input,
-)
-from anaplan_mcp.models.flows import (
-    ExceptionBehavior,
-    Flow,
-    FlowDetail,
-    FlowInput,
-    FlowRunInput,
-    FlowStep,
-    FlowStepInput,
-)
-from anaplan_mcp.models.integrations import (
-    AnaplanEndpoint,
-    AnaplanSourceInput,
-    AnaplanTargetInput,
-    ColumnMapping,
-    ColumnMappingInput,
-    ExportIntegrationInput,
-    FileEndpoint,
-    FileSource,
-    FileSourceInput,
-    FileTargetInput,
-    ImportIntegrationInput,
-    Integration,
-    IntegrationDetail,
-    IntegrationInput,
-    IntegrationKind,
-    Job,
-    JobInput,
-    JobSource,
-    JobTarget,
-    JobType,
-    OtherEndpoint,
-    ProcessIntegrationInput,
-    TableEndpoint,
-    TableSourceInput,
-    TableTargetInput,
-    parse_integration_input,
-)
-from anaplan_mcp.models.notifications import (
-    NotificationChannel,
-    NotificationConfig,
-    NotificationInput,
-    NotificationRule,
-    NotificationRuleInput,
-    NotificationType,
-    NotificationUser,
-)
-from anaplan_mcp.models.paging import PagingMeta
-from anaplan_mcp.models.runs import (
-    ActionError,
-    ErrorDetail,
-    LatestRun,
-    RunErrorEntry,
-    RunErrors,
-    RunHistory,
-    RunRecord,
-    RunStatus,
-    TriggerSource,
-    is_finished,
-    is_partial_success,
-)
-from anaplan_mcp.models.schedules import (
-    DailySchedule,
-    HourlySchedule,
-    MonthlyRelativeWeekdaySchedule,
-    MonthlySpecificDaySchedule,
-    Schedule,
-    ScheduleInput,
-    ScheduleRequest,
-    ScheduleType,
-    WeeklySchedule,
-)
-from anaplan_mcp.models.workspaces import AnaplanModel, ModelObject, Workspace
+The names below are imported on first use (PEP 562): building ~65 model classes takes tens of
+milliseconds, and the MCP server answers its first `tools/list` without any of them.
+"""
 
-__all__ = [
-    "ActionError",
-    "AnaplanEndpoint",
-    "AnaplanModel",
-    "AnaplanSourceInput",
-    "AnaplanTargetInput",
-    "AzureBlobConnectionInput",
-    "BigQueryConnectionInput",
-    "ClockTime",
-    "ColumnMapping",
-    "ColumnMappingInput",
-    "Connection",
-    "ConnectionBody",
-    "ConnectionInput",
-    "ConnectionPatch",
-    "ConnectionType",
-    "DailySchedule",
-    "ErrorDetail",
-    "ExceptionBehavior",
-    "ExportIntegrationInput",
-    "FileEndpoint",
-    "FileSource",
-    "FileSourceInput",
-    "FileTargetInput",
-    "Flow",
-    "FlowDetail",
-    "FlowInput",
-    "FlowRunInput",
-    "FlowStep",
-    "FlowStepInput",
-    "HexId",
-    "HourlySchedule",
-    "ImportIntegrationInput",
-    "InputModel",
-    "Integration",
-    "IntegrationDetail",
-    "IntegrationInput",
-    "IntegrationKind",
-    "IsoDate",
-    "Job",
-    "JobInput",
-    "JobSource",
-    "JobTarget",
-    "JobType",
-    "LatestRun",
-    "ModelId",
-    "ModelObject",
-    "MonthlyRelativeWeekdaySchedule",
-    "MonthlySpecificDaySchedule",
-    "NotificationChannel",
-    "NotificationConfig",
-    "NotificationInput",
-    "NotificationRule",
-    "NotificationRuleInput",
-    "NotificationType",
-    "NotificationUser",
-    "NumericId",
-    "OtherEndpoint",
-    "PagingMeta",
-    "ProcessIntegrationInput",
-    "RunErrorEntry",
-    "RunErrors",
-    "RunHistory",
-    "RunRecord",
-    "RunStatus",
-    "S3ConnectionInput",
-    "Schedule",
-    "ScheduleInput",
-    "ScheduleRequest",
-    "ScheduleType",
-    "Secret",
-    "ServiceAccountKey",
-    "TableEndpoint",
-    "TableSourceInput",
-    "TableTargetInput",
-    "TimeZoneName",
-    "TriggerSource",
-    "WeeklySchedule",
-    "WireModel",
-    "Workspace",
-    "describe_validation_error",
-    "is_finished",
-    "is_partial_success",
-    "known_time_zones",
-    "parse_connection_input",
-    "parse_integration_input",
-]
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from anaplan_mcp.models._exports import *  # noqa: F403
+
+
+def __getattr__(name: str) -> Any:
+    exports = import_module(f"{__name__}._exports")
+    if name not in exports.__all__:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(exports, name)
+
+
+def __dir__() -> list[str]:
+    return list(import_module(f"{__name__}._exports").__all__)

@@ -37,6 +37,7 @@ class WireModel(_CloudWorksModel):
         validate_by_alias=True,
         loc_by_alias=False,
         hide_input_in_errors=True,
+        defer_build=True,
     )
 
 
@@ -52,6 +53,7 @@ class InputModel(_CloudWorksModel):
         validate_by_alias=True,
         loc_by_alias=False,
         hide_input_in_errors=True,
+        defer_build=True,
     )
 
     def to_wire(self) -> dict[str, Any]:
@@ -63,4 +65,4 @@ class InputModel(_CloudWorksModel):
 
 def quiet_adapter(annotation: Any) -> TypeAdapter[Any]:
     """A TypeAdapter for a union of models whose errors never include input values."""
-    return TypeAdapter(annotation, config=ConfigDict(hide_input_in_errors=True))
+    return TypeAdapter(annotation, config=ConfigDict(hide_input_in_errors=True, defer_build=True))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
@@ -15,21 +16,20 @@ from anaplan_mcp.cloudworks import (
     AnaplanAuth,
     BasicAuth,
     CertificateAuth,
-    CloudWorksClient,
     Endpoints,
     PassthroughAuth,
     TokenAuth,
     endpoints_for,
 )
+from anaplan_mcp.server import catalogue
 from anaplan_mcp.server.guards import ArgumentGuard, TokenPassthrough
 from anaplan_mcp.server.prompts import load_prompts
-from anaplan_mcp.server.registry import select_tools
 from anaplan_mcp.server.resources import register_resources
 from anaplan_mcp.server.state import AppState, StateHolder, Timing
-from anaplan_mcp.server.tools import ALL_TOOLS
 from anaplan_mcp.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
+    from anaplan_mcp.cloudworks.client import CloudWorksClient
     from anaplan_mcp.sandbox.app import Sandbox
 
 SERVER_NAME = "anaplan-cloudworks"
@@ -97,6 +97,8 @@ def open_client(
     transport: httpx2.AsyncBaseTransport | None = None,
 ) -> CloudWorksClient:
     """The CloudWorks client these settings describe (the in-process sandbox when given)."""
+    from anaplan_mcp.cloudworks.client import CloudWorksClient  # with every model: on first use
+
     sleep = (timing or Timing()).sleep
     common: dict[str, Any] = {
         "timeout": settings.timeout,
@@ -130,26 +132,38 @@ def create_server(
     transport: httpx2.AsyncBaseTransport | None = None,
 ) -> MCPServer:
     """The MCP server for `settings`. Nothing connects until a client does (the lifespan)."""
-    if settings.sandbox and sandbox is None:
-        from anaplan_mcp.sandbox.app import Sandbox
-
-        sandbox = Sandbox()
-    if sandbox is None:
+    sandboxed = sandbox is not None or settings.sandbox
+    if not sandboxed:
         _auth(settings)  # fail at startup, not at the first call, when credentials are missing
     timing = timing or Timing()
-    selection = select_tools(ALL_TOOLS, toolsets=settings.toolsets, read_only=settings.read_only)
+    selection = catalogue.select_tools(
+        catalogue.load(), toolsets=settings.toolsets, read_only=settings.read_only
+    )
+
+    @functools.cache
+    def the_sandbox() -> Sandbox | None:
+        # One per server, made on first use (see AppState): every session shares its tenant.
+        if sandbox is not None or not settings.sandbox:
+            return sandbox
+        from anaplan_mcp.sandbox.app import Sandbox
+
+        return Sandbox()
+
+    def connect() -> tuple[CloudWorksClient, Sandbox | None]:
+        box = the_sandbox()
+        return open_client(settings, box, timing=timing, transport=transport), box
 
     holder = StateHolder()
 
     @asynccontextmanager
     async def lifespan(server: MCPServer) -> AsyncIterator[AppState]:
-        async with open_client(settings, sandbox, timing=timing, transport=transport) as client:
-            state = AppState(client=client, settings=settings, timing=timing, sandbox=sandbox)
-            holder.set(state)
-            try:
-                yield state
-            finally:
-                holder.set(None)
+        state = AppState(settings=settings, connect=connect, timing=timing)
+        holder.set(state)
+        try:
+            yield state
+        finally:
+            holder.set(None)
+            await state.aclose()
 
     middleware: list[Any] = [ArgumentGuard(selection)]
     if settings.auth_mode == "passthrough":
@@ -163,7 +177,7 @@ def create_server(
         SERVER_NAME,
         title="Anaplan CloudWorks",
         version=__version__,
-        instructions=INSTRUCTIONS + (SANDBOX_NOTE if sandbox is not None else ""),
+        instructions=INSTRUCTIONS + (SANDBOX_NOTE if sandboxed else ""),
         lifespan=lifespan,
         tools=list(selection.tools.values()),
         middleware=middleware,

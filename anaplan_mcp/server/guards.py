@@ -18,14 +18,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
-from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult, TextContent
 from pydantic import ValidationError
 
 from anaplan_mcp.cloudworks import PassthroughAuth
-from anaplan_mcp.models import describe_validation_error
+from anaplan_mcp.models._errors import describe_validation_error
+from anaplan_mcp.server.catalogue import DeferredTool, Selection
 from anaplan_mcp.server.errors import CALLER_TOKENS
-from anaplan_mcp.server.registry import Selection
 
 
 def _error(text: str) -> CallToolResult:
@@ -41,10 +40,10 @@ def _is_error(result: object) -> bool:
 class _Arguments:
     """What the guard knows about one tool's arguments, worked out once per server."""
 
-    def __init__(self, tool: Tool) -> None:
+    def __init__(self, tool: DeferredTool) -> None:
         self.tool = tool
-        self.accepted = frozenset(tool.fn_metadata.arg_model.model_fields)
-        self.takes = ", ".join(tool.fn_metadata.arg_model.model_fields) or "no arguments"
+        self.accepted = frozenset(tool.argument_names)
+        self.takes = ", ".join(tool.argument_names) or "no arguments"
 
 
 class ArgumentGuard:
@@ -98,7 +97,7 @@ class ArgumentGuard:
             return None
         args = arguments if isinstance(arguments, Mapping) else {}
         try:
-            known.tool.fn_metadata.validate_arguments(dict(args))
+            known.tool.built().fn_metadata.validate_arguments(dict(args))
         except ValidationError as exc:
             return f"{name}: {describe_validation_error(exc)}"
         return None

@@ -1,9 +1,8 @@
-"""Tool declarations, and the selection that read-only mode and toolsets make of them.
+"""Tool declarations, and how a declaration becomes an SDK tool.
 
-Each tool module ends with a `TOOLS` list of `ToolSpec`s. `build_tools` turns the selected specs into SDK
-`Tool`s with explicit annotations, compact input schemas, and CloudWorks failures translated into
-actionable `ToolError`s, and lists the refused names so a call to a hidden tool gets a reason rather than
-"Unknown tool".
+Each tool module ends with a `TOOLS` list of `ToolSpec`s. `build_tool` turns a spec into an SDK `Tool`
+with explicit annotations, a compact input schema, and CloudWorks failures translated into actionable
+`ToolError`s; `catalogue_entry` is what of it is listed, written ahead of time to `catalogue.json`.
 """
 
 from __future__ import annotations
@@ -12,20 +11,19 @@ import functools
 import inspect
 import json
 import re
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from mcp.server.mcpserver.tools import Tool
-from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel
 
 from anaplan_mcp.cloudworks.errors import CloudWorksError
 from anaplan_mcp.models._errors import register_field_names
+from anaplan_mcp.server.catalogue import Access, ToolEntry, annotations_for
 from anaplan_mcp.server.errors import to_tool_error
 from anaplan_mcp.server.schema import compact_schema
-
-Access = Literal["read", "write", "destructive"]
 
 
 @dataclass(frozen=True)
@@ -41,23 +39,6 @@ class ToolSpec:
     @property
     def name(self) -> str:
         return self.fn.__name__
-
-    def annotations(self) -> ToolAnnotations:
-        # All four hints are set explicitly: hosts treat a missing hint as the unsafe default.
-        return ToolAnnotations(
-            read_only_hint=self.access == "read",
-            destructive_hint=self.access == "destructive",
-            idempotent_hint=self.access != "write" or self.idempotent,
-            open_world_hint=True,
-        )
-
-
-@dataclass(frozen=True)
-class Selection:
-    """The tools a server exposes, and why the others are refused."""
-
-    tools: dict[str, Tool]
-    refused: dict[str, str]
 
 
 def _result(value: BaseModel) -> CallToolResult:
@@ -112,7 +93,7 @@ def build_tool(spec: ToolSpec) -> Tool:
         name=spec.name,
         title=spec.title,
         description=describe(spec.fn),
-        annotations=spec.annotations(),
+        annotations=annotations_for(spec.access, spec.idempotent),
         structured_output=False,
     )
     tool.parameters = compact_schema(tool.parameters)
@@ -121,24 +102,16 @@ def build_tool(spec: ToolSpec) -> Tool:
     return tool
 
 
-def select_tools(
-    specs: Iterable[ToolSpec], *, toolsets: Iterable[str], read_only: bool
-) -> Selection:
-    """Build the tools that `toolsets` and `read_only` allow; give a reason for each other one."""
-    wanted = set(toolsets)
-    tools: dict[str, Tool] = {}
-    refused: dict[str, str] = {}
-    for spec in specs:
-        if spec.toolset not in wanted:
-            refused[spec.name] = (
-                f"{spec.name} is not enabled on this server: its toolset '{spec.toolset}' is not in "
-                "ANAPLAN_MCP_TOOLSETS / --toolsets."
-            )
-        elif read_only and spec.access != "read":
-            refused[spec.name] = (
-                f"{spec.name} is refused: this server runs in read-only mode "
-                "(ANAPLAN_MCP_READ_ONLY / --read-only), so it makes no changes in CloudWorks."
-            )
-        else:
-            tools[spec.name] = build_tool(spec)
-    return Selection(tools=tools, refused=refused)
+def catalogue_entry(spec: ToolSpec) -> ToolEntry:
+    """What the server lists for `spec`, taken from the tool the SDK builds of it."""
+    tool = build_tool(spec)
+    return ToolEntry(
+        name=spec.name,
+        module=spec.fn.__module__,
+        toolset=spec.toolset,
+        access=spec.access,
+        idempotent=spec.idempotent,
+        title=spec.title,
+        description=tool.description,
+        input_schema=tool.parameters,
+    )

@@ -5,16 +5,19 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import anyio
 from mcp.server.mcpserver import Context
 
-from anaplan_mcp.cloudworks.client import CloudWorksClient
 from anaplan_mcp.settings import Settings
 
 if TYPE_CHECKING:
+    from anaplan_mcp.cloudworks.client import CloudWorksClient
     from anaplan_mcp.sandbox.app import Sandbox
+
+Connect = Callable[[], "tuple[CloudWorksClient, Sandbox | None]"]
 
 
 @dataclass
@@ -27,12 +30,33 @@ class Timing:
 
 @dataclass
 class AppState:
-    """The lifespan's product, shared by every request."""
+    """The lifespan's product, shared by every request.
 
-    client: CloudWorksClient
+    The client (and, in sandbox mode, the sandbox) is made by `connect` on first use rather than when
+    the lifespan starts, which is before the host's first `tools/list`: the client's TLS context and
+    the sandbox's seeding would otherwise delay every host's start-up, used or not.
+    """
+
     settings: Settings
+    connect: Connect
     timing: Timing = field(default_factory=Timing)
-    sandbox: Sandbox | None = None
+
+    @cached_property
+    def _connected(self) -> tuple[CloudWorksClient, Sandbox | None]:
+        return self.connect()
+
+    @property
+    def client(self) -> CloudWorksClient:
+        return self._connected[0]
+
+    @property
+    def sandbox(self) -> Sandbox | None:
+        return self._connected[1]
+
+    async def aclose(self) -> None:
+        """Close the client's connections, if it was ever made."""
+        if "_connected" in self.__dict__:
+            await self.client.aclose()
 
 
 def app_state(ctx: Context[Any, Any]) -> AppState:

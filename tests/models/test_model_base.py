@@ -78,7 +78,7 @@ def test_every_public_model_field_has_a_short_description() -> None:
 
     classes = [
         obj
-        for obj in vars(models).values()
+        for obj in (getattr(models, name) for name in dir(models))
         if inspect.isclass(obj)
         and issubclass(obj, (WireModel, InputModel))
         and obj not in (WireModel, InputModel)
