@@ -25,7 +25,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (
     SALES_IMPORT_ID,
     Figures,
-    Probe,
     call_ok,
     choose_probe,
     figure,
@@ -39,6 +38,7 @@ from _common import (
     sandbox_token,
 )
 from mcp import Client, StdioServerParameters
+from mcp.server import MCPServer
 
 from anaplan_mcp.server.app import create_server, open_client
 
@@ -48,9 +48,10 @@ WARMUP = 20
 STDIO_TIMEOUT = 180
 
 
-async def _requests_of_one_call(
-    http: httpx2.AsyncClient, call: Callable[[], Awaitable[None]]
-) -> list[str]:
+Call = Callable[[], Awaitable[None]]
+
+
+async def _requests_of_one_call(http: httpx2.AsyncClient, call: Call) -> list[str]:
     """The API paths (with query) one tool call requests, from the sandbox's request log."""
     await http.delete("/_sandbox/requests")
     await call()
@@ -67,37 +68,44 @@ async def _requests_of_one_call(
     return paths
 
 
-async def _compare(
-    label: str,
-    probe: Probe,
-    http: httpx2.AsyncClient,
-    tool: Callable[[], Awaitable[None]],
-    rounds: int,
-    library: Callable[[], Awaitable[None]] | None = None,
-) -> dict[str, float]:
-    """Median seconds of the tool call, of its bare requests (and of the client library alone).
+def _bare(http: httpx2.AsyncClient, paths: list[str]) -> Callable[[], Awaitable[Any]]:
+    """The physical limit: the tool's GET requests, sent and parsed, nothing else."""
+
+    async def bare() -> Any:
+        body = None
+        for path in paths:
+            response = await http.get(path)
+            response.raise_for_status()
+            body = response.json()
+        return body
+
+    return bare
+
+
+def _floor_server(bare: Callable[[], Awaitable[Any]]) -> MCPServer:
+    """The SDK's floor: a plain one-tool `MCPServer` whose tool sends the bare requests."""
+    server = MCPServer("sdk-floor", log_level="WARNING")
+
+    @server.tool()
+    async def fetch() -> dict[str, Any]:
+        """Send the requests; return the last body."""
+        body: dict[str, Any] = await bare()
+        return body
+
+    return server
+
+
+async def _compare(label: str, variants: dict[str, Call], rounds: int) -> dict[str, float]:
+    """Median seconds of each variant (the first is the tool call, the second the bare requests).
 
     Every round runs each variant once, in a rotating order, so slow phases of a noisy machine
     hit all of them alike.
     """
-    for _ in range(WARMUP):
-        await tool()
-    paths = await _requests_of_one_call(http, tool)
-
-    async def bare() -> None:
-        for path in paths:
-            response = await http.get(path)
-            response.raise_for_status()
-            response.json()
-
-    variants: dict[str, Callable[[], Awaitable[None]]] = {"tool": tool, "bare": bare}
-    if library is not None:
-        variants["library"] = library
-    samples: dict[str, list[float]] = {name: [] for name in variants}
+    names = list(variants)
     for call in variants.values():
         for _ in range(WARMUP):
             await call()
-    names = list(variants)
+    samples: dict[str, list[float]] = {name: [] for name in names}
     for round_number in range(rounds):
         shift = round_number % len(names)  # rotate the order: no variant always follows another
         for name in names[shift:] + names[:shift]:
@@ -105,17 +113,14 @@ async def _compare(
             await variants[name]()
             samples[name].append(time.perf_counter() - started)
     medians = {name: median(values) for name, values in samples.items()}
-    extra = f"  library {ms(medians['library'])}" if "library" in medians else ""
-    log(
-        f"{label:9} {probe['tool']} {ms(medians['tool'])}  bare GET x{len(paths)} "
-        f"{ms(medians['bare'])}{extra}  ratio {medians['tool'] / medians['bare']:5.2f}"
-        f"  ({rounds} rounds)"
-    )
+    tool, bare = names[0], names[1]
+    shown = "  ".join(f"{name} {ms(medians[name])}" for name in names)
+    log(f"{label:9} {shown}  ratio {medians[tool] / medians[bare]:5.2f}  ({rounds} rounds)")
     return medians
 
 
 async def run(quick: bool = False) -> Figures:
-    """Both overhead ratios (lower is better), and the client library's own share for reference."""
+    """Both overhead ratios (lower is better), and the client library's and the SDK's own shares."""
     rounds = 150 if quick else 600
     stdio_rounds = 80 if quick else 300
     async with sandbox_on_port() as base, httpx2.AsyncClient(base_url=base, timeout=10.0) as http:
@@ -129,16 +134,30 @@ async def run(quick: bool = False) -> Figures:
             probe = await choose_probe(client, run_id)
             arguments = probe["arguments"]
 
+            async def tool() -> None:
+                await call_ok(client, probe)
+
             async def library() -> None:
                 if probe["tool"] == "get_integration":
                     await cw.get_integration(arguments["integration_id"])
                 else:
                     await cw.run_status(arguments["run_id"])
 
-            async def tool() -> None:
-                await call_ok(client, probe)
+            for _ in range(WARMUP):
+                await tool()
+            bare = _bare(http, await _requests_of_one_call(http, tool))
+            async with Client(_floor_server(bare)) as floor:
 
-            memory = await _compare("in-memory", probe, http, tool, rounds, library)
+                async def sdk_floor() -> None:
+                    result = await floor.call_tool("fetch", {})
+                    if result.is_error:
+                        raise RuntimeError("the SDK floor tool failed")
+
+                memory = await _compare(
+                    "in-memory",
+                    {"tool": tool, "bare": bare, "library": library, "sdk floor": sdk_floor},
+                    rounds,
+                )
 
         params = StdioServerParameters(
             command=sys.executable, args=["-m", "anaplan_mcp", "serve"], env=remote_env(base)
@@ -149,7 +168,7 @@ async def run(quick: bool = False) -> Figures:
                 async def stdio_tool() -> None:
                     await call_ok(client, probe)
 
-                stdio = await _compare("stdio", probe, http, stdio_tool, stdio_rounds)
+                stdio = await _compare("stdio", {"tool": stdio_tool, "bare": bare}, stdio_rounds)
 
     note = "" if probe["tool"] == "get_integration" else f"{probe['tool']}: get_integration missing"
     return {
@@ -157,6 +176,12 @@ async def run(quick: bool = False) -> Figures:
         "mcp_overhead_stdio": figure(stdio["tool"] / stdio["bare"], "x", GOAL_STDIO, note),
         "client_library_overhead": figure(
             memory["library"] / memory["bare"], "x", None, "CloudWorksClient alone, no MCP"
+        ),
+        "sdk_floor_inmemory": figure(
+            memory["sdk floor"] / memory["bare"],
+            "x",
+            None,
+            "a plain one-tool MCPServer sending the same requests",
         ),
     }
 
