@@ -4,6 +4,7 @@ The client and the waits are imported on first use (PEP 562): they bring in ever
 MCP server's start-up (settings, regions, errors, auth) does not need.
 """
 
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from anaplan_mcp.cloudworks.auth import AnaplanAuth, BasicAuth, CertificateAuth
@@ -44,11 +45,7 @@ _ON_FIRST_USE = {
 def __getattr__(name: str) -> Any:
     if name not in _ON_FIRST_USE:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
-
-    value = getattr(import_module(f"{__name__}.{_ON_FIRST_USE[name]}"), name)
-    globals()[name] = value
-    return value
+    return getattr(import_module(f"{__name__}.{_ON_FIRST_USE[name]}"), name)
 
 
 __all__ = [

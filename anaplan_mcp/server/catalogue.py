@@ -4,7 +4,7 @@ Building a tool from its signature (an argument model, then its JSON schema) tak
 tool and needs every tool module, the models and the diagnosis code imported: most of what the server
 would add to the SDK's own start-up. `catalogue.json` holds what `tools/list` publishes, plus each
 tool's toolset, access and module; the server lists its tools from it and builds a tool for real on
-its first call (`registry.DeferredTool`).
+its first call (`DeferredTool`).
 
 `python scripts/gen_readme.py` rewrites the file from the tool functions along with the README;
 `tests/server/test_catalogue.py` fails when it is stale, so what is listed is what is called.
