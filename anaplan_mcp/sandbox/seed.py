@@ -1,11 +1,12 @@
 """The seeded tenant: a story a troubleshooter can work on, with the same ids on every start.
 
-The story (times relative to the sandbox clock at seeding):
+The story (times relative to the sandbox clock at seeding; "last night" is the latest night whose
+02:00 sales import is over, so it is never more than a day old):
 - "Daily sales import" (SALES_IMPORT_ID) ran fine for a week; last night's file
   `sales/daily_sales.csv` arrived with three bad rows (a bad number, an unknown product, an
   impossible date), so the run partly failed (code 38) with a failure dump. The corrected file
   `sales/daily_sales_corrected.csv` sits next to it: point the job at it (PUT) and rerun.
-- The finance bucket's access key was rotated three days ago. The connection "Finance exports
+- The finance bucket's access key was rotated two days before last night. The connection "Finance exports
   (S3)" (FINANCE_S3_CONNECTION_ID) is invalid (status 0, integrationErrorCode 1), so "P&L export
   to finance bucket" (FINANCE_EXPORT_ID) and the "Month-end close" process (CLOSE_PROCESS_ID) fail.
   Fix: PATCH the connection with FINANCE_EXPORTS_ACCESS_KEY_ID / FINANCE_EXPORTS_SECRET_ACCESS_KEY.

@@ -19,7 +19,6 @@ from anaplan_mcp.settings import TOOLSETS, load_settings
 
 Write = Callable[[str], None]
 DEMO_RUN_SECONDS = 3.0
-WINDOW_HOURS = 48
 CORRECTED_SUFFIX = "_corrected"
 
 
@@ -83,9 +82,8 @@ async def run_demo(write: Write, *, run_seconds: float = DEMO_RUN_SECONDS) -> in
     write("Anaplan CloudWorks troubleshooting demo (built-in sandbox: demo data, no real tenant).")
     async with Client(server) as client:
         session = _Session(client, write)
-        # Two days, so that "last night" is in the window whatever the hour of the demo.
-        session.say(f"\n1. What failed in the last {WINDOW_HOURS} hours?")
-        found = await session.call("find_failed_runs", {"hours": WINDOW_HOURS})
+        session.say("\n1. What failed in the last 24 hours?")
+        found = await session.call("find_failed_runs", {})
         _show_failures(session, found)
         partial = next(
             (

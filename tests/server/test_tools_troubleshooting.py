@@ -282,6 +282,19 @@ async def test_find_failed_runs_window_order_and_causes(client: Client) -> None:
     assert short["items"] == []
 
 
+@pytest.mark.parametrize("hour", [0, 2, 9, 15, 23])
+async def test_last_nights_failed_load_is_in_the_default_window_at_any_hour(hour: int) -> None:
+    sandbox = Sandbox(
+        SandboxConfig(), clock=Clock(frozen_at=datetime(2026, 11, 23, hour, 1, tzinfo=UTC))
+    )
+    async with make_client(sandbox) as client:
+        found = await call(client, "find_failed_runs")
+    by_id = {i["id"]: i for i in found["items"]}
+    assert by_id[seed.SALES_IMPORT_ID]["outcome"] == "partial_success"
+    at = datetime.fromisoformat(by_id[seed.SALES_IMPORT_ID]["at"])
+    assert at.hour == 2 and at <= sandbox.clock.now()
+
+
 async def test_find_failed_runs_on_a_500_integration_tenant_is_a_few_round_trips() -> None:
     sandbox = make_sandbox(seed_integrations=500)
     async with make_client(sandbox) as client:
