@@ -14,6 +14,7 @@ from anaplan_mcp.cloudworks import (
     CertificateAuth,
     CloudWorksClient,
     PassthroughAuth,
+    PermissionDeniedError,
     TokenAuth,
 )
 from anaplan_mcp.sandbox.app import Sandbox
@@ -107,6 +108,44 @@ async def test_a_second_401_is_reported_not_looped(cw: CloudWorksClient, sandbox
         await cw.list_flows()
     assert len(sent(sandbox, "GET", "/integrationflows")) == 2
     assert len(sent(sandbox, "POST", "/token/authenticate")) == 2
+
+
+class _ExpiresInFlight(httpx2.AsyncBaseTransport):
+    """Moves the client's clock past the token's expiry while a CloudWorks request is in flight."""
+
+    def __init__(self, inner: httpx2.AsyncBaseTransport, clock: list[float]) -> None:
+        self._inner = inner
+        self._clock = clock
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        if "/2/0/" in request.url.path:
+            self._clock[0] += TOKEN_LIFETIME + 1
+        return await self._inner.handle_async_request(request)
+
+
+@pytest.mark.parametrize(("expires_in_flight", "retried"), [(True, True), (False, False)])
+async def test_a_403_is_retried_with_a_new_token_only_when_the_token_was_past_its_expiry(
+    make_client: ClientFactory, sandbox: Sandbox, expires_in_flight: bool, retried: bool
+) -> None:
+    # CloudWorks answers 403 rather than 401 for a token past its expiry (contract sheet §7.2);
+    # any other 403 is a real refusal and must not be retried.
+    clock = [sandbox.clock.timestamp()]
+    auth = BasicAuth(USER, PASSWORD, clock=lambda: clock[0])
+    transport = sandbox_transport(sandbox)
+    if expires_in_flight:
+        transport = _ExpiresInFlight(transport, clock)
+    add_fault(
+        sandbox, kind="status", status=403, times=1, method="GET", path="/2/0/integrationflows"
+    )
+    async with make_client(auth, transport=transport) as cw:
+        if retried:
+            assert await cw.list_flows()
+        else:
+            with pytest.raises(PermissionDeniedError):
+                await cw.list_flows()
+    statuses = [r.status for r in sent(sandbox, "GET", "/integrationflows")]
+    assert statuses == ([403, 200] if retried else [403])
+    assert len(sent(sandbox, "POST", "/token/authenticate")) == (2 if retried else 1)
 
 
 async def test_concurrent_401s_sign_in_again_only_once(
