@@ -154,24 +154,18 @@ def load_settings(**overrides: Any) -> Settings:
         raise SettingsError(_describe(exc)) from None
 
 
-_FIELD_TO_ENV = {
-    "region": "ANAPLAN_REGION",
-    "timeout": "ANAPLAN_TIMEOUT",
-    "max_retries": "ANAPLAN_MAX_RETRIES",
-    "toolsets": "ANAPLAN_MCP_TOOLSETS (--toolsets)",
-    "allowed_hosts": "ANAPLAN_MCP_ALLOWED_HOSTS",
-    "sandbox": "ANAPLAN_MCP_SANDBOX",
-    "read_only": "ANAPLAN_MCP_READ_ONLY",
-    "token_passthrough": "ANAPLAN_MCP_TOKEN_PASSTHROUGH",
-    "state_key": "ANAPLAN_MCP_STATE_KEY",
-}
-
-
 def _describe(exc: Any) -> str:
     parts = []
     for error in exc.errors(include_input=False):
         field = str(error["loc"][0]) if error["loc"] else ""
-        name = _FIELD_TO_ENV.get(field, field)
+        name = _variable(field)
         message = str(error["msg"]).removeprefix("Value error, ")
         parts.append(f"{name}: {message}" if name else message)
     return "; ".join(parts)
+
+
+def _variable(field: str) -> str:
+    """The `ANAPLAN_*` variable of a setting (its first alias), as a person sets it."""
+    info = Settings.model_fields.get(field)
+    alias = info.validation_alias if info is not None else None
+    return str(alias.choices[0]) if isinstance(alias, AliasChoices) else field
