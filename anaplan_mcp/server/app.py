@@ -131,7 +131,7 @@ def create_server(
     timing: Timing | None = None,
     transport: httpx2.AsyncBaseTransport | None = None,
 ) -> MCPServer:
-    """The MCP server for `settings`. Nothing connects until a client does (the lifespan)."""
+    """The MCP server for `settings`. Nothing connects before the first call that needs CloudWorks."""
     sandboxed = sandbox is not None or settings.sandbox
     if not sandboxed:
         _auth(settings)  # fail at startup, not at the first call, when credentials are missing
