@@ -7,25 +7,18 @@ with diagnose_integration and get_failure_dump.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from mcp import Client
-from mcp.server import MCPServer
 
 from anaplan_mcp.sandbox import seed_ids as seed
 from anaplan_mcp.sandbox.app import Sandbox
+from tests.diagnosis.conftest import GOOD, HEADER, call, run_sales_import_on, sales_file
 
 pytestmark = pytest.mark.anyio
 
-NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
-HEADER = ["Date", "Region", "Product", "Units", "Amount"]
-GOOD = ["2026-11-22", "North", "Widget A", "10", "125.00"]
 BAD_ROWS = 10_000
 GOOD_ROWS = 2_000
 PATTERNS = [
@@ -34,25 +27,6 @@ PATTERNS = [
     "Invalid date: <value>",
     "Item not located in Regions list: <value>",
 ]
-
-
-@pytest.fixture
-async def client(make_server: Callable[..., MCPServer]) -> AsyncIterator[Client]:
-    async with Client(make_server()) as connected:
-        yield connected
-
-
-async def call(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:
-    result = await client.call_tool(tool, arguments)
-    assert not result.is_error, result.content
-    assert result.structured_content is not None
-    return result.structured_content
-
-
-def sales_file(rows: list[list[str]]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows([HEADER, *rows])
-    return buffer.getvalue()
 
 
 def bad_row(index: int) -> list[str]:
@@ -68,15 +42,6 @@ def bad_row(index: int) -> list[str]:
     else:
         row[1] = f"Region {index % 7}"
     return row
-
-
-async def run_sales_import_on(sandbox: Sandbox, client: Client, path: str, content: str) -> str:
-    """Put `content` into the sales bucket at `path`, point the import at it, run it; the run id."""
-    sandbox.store.storage[f"s3:{seed.SALES_BUCKET}"]["objects"][path] = content
-    await call(client, "update_integration", integration_id=seed.SALES_IMPORT_ID, path=path)
-    outcome = await call(client, "run_integration", integration_id=seed.SALES_IMPORT_ID, wait=True)
-    assert outcome["state"] == "partly_succeeded", outcome
-    return str(outcome["run_id"])
 
 
 async def diagnosis_text(client: Client) -> tuple[dict[str, Any], str]:

@@ -7,61 +7,27 @@ the diagnosis. Waiting for a run moves the sandbox clock; nothing sleeps.
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx2
 import pytest
 from mcp import Client
-from mcp.server import MCPServer
 
 from anaplan_mcp.sandbox import seed_ids as seed
 from anaplan_mcp.sandbox.app import Sandbox
 from anaplan_mcp.sandbox.auth import SEEDED_PASSWORD, SEEDED_USER
 from anaplan_mcp.sandbox.transport import sandbox_transport
+from tests.diagnosis.conftest import GOOD, HEADER, call, run_sales_import_on, sales_file
 
 pytestmark = pytest.mark.anyio
 
-NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
-HEADER = ["Date", "Region", "Product", "Units", "Amount"]
-GOOD = ["2026-11-22", "North", "Widget A", "10", "125.00"]
 MISSING_ID = "0" * 32
-
-
-@pytest.fixture
-async def client(make_server: Callable[..., MCPServer]) -> AsyncIterator[Client]:
-    async with Client(make_server()) as connected:
-        yield connected
-
-
-async def call(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:
-    result = await client.call_tool(tool, arguments)
-    assert not result.is_error, result.content
-    assert result.structured_content is not None
-    return result.structured_content
 
 
 async def error_text(client: Client, tool: str, **arguments: Any) -> str:
     result = await client.call_tool(tool, arguments)
     assert result.is_error, result.structured_content
     return " ".join(getattr(block, "text", "") for block in result.content)
-
-
-def sales_file(rows: list[list[str]]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows([HEADER, *rows])
-    return buffer.getvalue()
-
-
-async def run_sales_import_on(sandbox: Sandbox, client: Client, path: str, content: str) -> str:
-    """Put `content` into the sales bucket at `path`, point the import at it, run it; the run id."""
-    sandbox.store.storage[f"s3:{seed.SALES_BUCKET}"]["objects"][path] = content
-    await call(client, "update_integration", integration_id=seed.SALES_IMPORT_ID, path=path)
-    outcome = await call(client, "run_integration", integration_id=seed.SALES_IMPORT_ID, wait=True)
-    return str(outcome["run_id"])
 
 
 def bad(**cells: str) -> list[str]:
