@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, ElicitationResult, Resolve
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from anaplan_mcp.cloudworks.errors import APIConnectionError, ServerError, WaitTimeoutError
 from anaplan_mcp.cloudworks.waiting import wait_for_flow
-from anaplan_mcp.models import FlowDetail, FlowInput, FlowStep, describe_validation_error
+from anaplan_mcp.models import FlowDetail, FlowInput, describe_validation_error
 from anaplan_mcp.models._types import HEX_ID_PATTERN
 from anaplan_mcp.server.audit import audit
 from anaplan_mcp.server.errors import InputError, unconfirmed_start
@@ -27,19 +27,25 @@ from anaplan_mcp.server.tools.common import (
     confirm_flow,
     require_confirmation,
 )
+from anaplan_mcp.server.tools.flow_views import (
+    FlowChange,
+    FlowRunOutcome,
+    FlowSummary,
+    FlowView,
+    Strategy,
+    step_outcomes,
+    strategies,
+    view,
+)
 from anaplan_mcp.server.tools.runs import (
     POLL_SECONDS,
-    RunState,
-    RunSummary,
     TimeoutSeconds,
     Wait,
     page_at,
     progress_reporter,
     run_state,
-    summarize,
 )
 
-Strategy = Literal["stop", "continue"]
 HexIdStr = Annotated[str, Field(pattern=HEX_ID_PATTERN)]
 
 
@@ -62,95 +68,6 @@ class StepSpec(BaseModel):
 Steps = Annotated[list[StepSpec], Field(min_length=2, description="Steps in run order.")]
 
 
-class FlowSummary(BaseModel):
-    """A flow, compact; names are tenant data."""
-
-    flow_id: str
-    name: str
-    steps_count: int
-    latest_run_state: RunState | None = Field(description="Null if it never ran.")
-
-
-class FlowStepView(BaseModel):
-    """A step of a flow (its integration) with that integration's latest run."""
-
-    integration_id: str
-    name: str | None
-    type: str | None = Field(description="Import, Export or Process.")
-    skipped: bool
-    depends_on: list[str]
-    on_failure: str
-    on_partial_success: str
-    latest_run: RunSummary | None
-
-
-class FlowView(BaseModel):
-    """A flow with its steps in order; names are tenant data."""
-
-    flow_id: str
-    name: str
-    latest_run: RunSummary | None
-    steps: list[FlowStepView]
-
-
-class FlowChange(BaseModel):
-    """A flow before and after an update."""
-
-    flow_id: str
-    before: FlowView
-    after: FlowView
-
-
-class StepOutcome(BaseModel):
-    """What one step did in a flow run."""
-
-    integration_id: str
-    name: str | None
-    outcome: RunState | Literal["skipped", "not_selected", "not_reached", "waiting"]
-    reason: str | None = Field(None, description="Why it did not run.")
-    run: RunSummary | None = Field(None, description="Its run in this flow run.")
-
-
-class FlowRunOutcome(BaseModel):
-    """Where a flow run stands, per step."""
-
-    flow_id: str
-    run_id: str = Field(description="Flow run id.")
-    state: RunState | Literal["started"] = Field(description="started: not waited for.")
-    message: str | None = None
-    steps_to_run: list[str] = Field(description="Integration ids selected to run.")
-    steps: list[StepOutcome] = Field(default_factory=list, description="When waited for.")
-    next_step: str | None = None
-
-
-def _strategies(step: FlowStep) -> dict[str, Strategy]:
-    found: dict[str, Strategy] = {"failure": "stop", "partial_success": "continue"}
-    for behaviour in step.exception_behavior:
-        if behaviour.type in found and behaviour.strategy in ("stop", "continue"):
-            found[behaviour.type] = behaviour.strategy  # type: ignore[assignment]
-    return found
-
-
-def _step_view(step: FlowStep) -> FlowStepView:
-    strategy = _strategies(step)
-    return FlowStepView(
-        integration_id=step.referrer,
-        name=step.name,
-        type=step.type,
-        skipped=step.is_skipped,
-        depends_on=step.depends_on or [],
-        on_failure=strategy["failure"],
-        on_partial_success=strategy["partial_success"],
-        latest_run=summarize(step.latest_run) if step.latest_run else None,
-    )
-
-
-def view(flow: FlowDetail) -> FlowView:
-    latest = summarize(flow.latest_run) if flow.latest_run else None
-    steps = [_step_view(step) for step in flow.steps]
-    return FlowView(flow_id=flow.id, name=flow.name, latest_run=latest, steps=steps)
-
-
 def _definition(name: str, specs: list[StepSpec], current: FlowDetail | None) -> FlowInput:
     """The full flow body; unset step fields keep the current step's values (or the defaults)."""
     existing = {step.referrer: step for step in current.steps} if current else {}
@@ -160,7 +77,7 @@ def _definition(name: str, specs: list[StepSpec], current: FlowDetail | None) ->
     steps: list[dict[str, Any]] = []
     for spec in specs:
         old = existing.get(spec.integration_id)
-        strategy = _strategies(old) if old else {"failure": "stop", "partial_success": "continue"}
+        strategy = strategies(old) if old else {"failure": "stop", "partial_success": "continue"}
         depends_on = spec.depends_on
         if depends_on is None and old and old.depends_on and set(old.depends_on) <= set(seen):
             depends_on = old.depends_on
@@ -262,33 +179,6 @@ async def delete_flow(
     return Done(done=f"deleted flow {flow_id}")
 
 
-def _step_outcomes(flow: FlowDetail, chosen: set[str]) -> list[StepOutcome]:
-    latest = flow.latest_run
-    finished = latest is not None and run_state(latest) != "running"
-    outcomes: list[StepOutcome] = []
-    stopped_at: str | None = None
-    for step in flow.steps:
-        base = {"integration_id": step.referrer, "name": step.name}
-        run = step.latest_run
-        if step.is_skipped:
-            outcomes.append(StepOutcome(**base, outcome="skipped", reason="the step is disabled"))
-        elif step.referrer not in chosen:
-            outcomes.append(StepOutcome(**base, outcome="not_selected", reason="not in steps"))
-        elif latest and run and run.start_date >= latest.start_date:
-            state = run_state(run)
-            if state in ("failed", "cancelled", "partly_succeeded") and stopped_at is None:
-                kind = "partial_success" if state == "partly_succeeded" else "failure"
-                if state == "cancelled" or _strategies(step)[kind] == "stop":
-                    stopped_at = f"the flow stopped after step {step.referrer} ({state})"
-            outcomes.append(StepOutcome(**base, outcome=state, run=summarize(run)))
-        elif finished:
-            reason = stopped_at or (latest.message if latest else None)
-            outcomes.append(StepOutcome(**base, outcome="not_reached", reason=reason))
-        else:
-            outcomes.append(StepOutcome(**base, outcome="waiting"))
-    return outcomes
-
-
 async def run_flow(
     ctx: Context[Any, Any],
     flow_id: FlowId,
@@ -330,7 +220,7 @@ async def run_flow(
         )
 
     def describe(current: FlowDetail) -> str:
-        ended = [s for s in _step_outcomes(current, set(chosen)) if s.run and s.run.end_date]
+        ended = [s for s in step_outcomes(current, set(chosen)) if s.run and s.run.end_date]
         return f"flow run {run_id}: {len(ended)} of {len(chosen)} steps done"
 
     report = progress_reporter(ctx, timeout_seconds, describe)
@@ -355,7 +245,7 @@ async def run_flow(
         state=run_state(latest) if latest else "running",
         message=latest.message if latest else f"still running after {timeout_seconds:g} s",
         steps_to_run=chosen,
-        steps=_step_outcomes(final, set(chosen)),
+        steps=step_outcomes(final, set(chosen)),
         next_step=None if latest else f"still running; {follow}",
     )
     troubled = [s for s in outcome.steps if s.outcome in ("failed", "partly_succeeded")]
