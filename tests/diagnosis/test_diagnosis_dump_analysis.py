@@ -2,14 +2,14 @@ from diagnosis_dump_builders import dump_csv
 from hypothesis import given
 from hypothesis import strategies as st
 
-from anaplan_mcp.diagnosis import (
+from anaplan_mcp.diagnosis.dumps import (
     DumpAnalysis,
     analyse_dump,
     error_pattern,
-    explain_row_error,
     implicated_columns,
     parse_dump,
 )
+from anaplan_mcp.diagnosis.knowledge import explain_row_error
 
 HEADER = ["code", "name", "amount", "start", "planet", "_Line_", "_Error_1_"]
 

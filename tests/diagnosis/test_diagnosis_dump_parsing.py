@@ -2,7 +2,7 @@ from diagnosis_dump_builders import dump_csv
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from anaplan_mcp.diagnosis import analyse_dump, analyse_dump_stream, page_rows, parse_dump
+from anaplan_mcp.diagnosis.dumps import analyse_dump, analyse_dump_stream, page_rows, parse_dump
 
 HEADER = ["Demo List", "name", "email", "planet", "_Line_", "_Error_1_"]
 

@@ -2,7 +2,7 @@ import re
 
 import pytest
 
-from anaplan_mcp.diagnosis import (
+from anaplan_mcp.diagnosis.knowledge import (
     MCP_TOOLS,
     all_entries,
     explain_connection_code,
