@@ -23,8 +23,6 @@ Counts use tiktoken's `cl100k_base`. Lower is better for every figure.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import sys
 import time
@@ -44,6 +42,12 @@ from mcp.types import CallToolResult, Tool
 
 from anaplan_mcp.sandbox.app import Sandbox
 from anaplan_mcp.sandbox.faults import Fault
+from anaplan_mcp.sandbox.seed_data import (
+    SALES_GOOD_ROW,
+    SALES_HEADER,
+    csv_text,
+    rule_breaking_sales_row,
+)
 from anaplan_mcp.sandbox.seed_ids import SALES_BUCKET
 from anaplan_mcp.sandbox.transport import sandbox_transport
 from anaplan_mcp.server.app import create_server
@@ -90,23 +94,8 @@ async def _call(client: Client, tool: str, arguments: dict[str, Any]) -> CallToo
 def big_sales_file(bad_rows: int = BIG_DUMP_ROWS, good_rows: int = BIG_GOOD_ROWS) -> str:
     """A sales file whose first `bad_rows` rows each break one of four rules, in turn: a bad
     number, an unknown product, an impossible date, an unknown region (four dump patterns)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["Date", "Region", "Product", "Units", "Amount"])
-    for index in range(bad_rows + good_rows):
-        row = ["2026-11-22", "North", "Widget A", str(5 + index % 40), "62.50"]
-        if index < bad_rows:
-            kind = index % 4
-            if kind == 0:
-                row[3] = f"{index}x"
-            elif kind == 1:
-                row[2] = f"Widget {index}"
-            elif kind == 2:
-                row[0] = f"2026-02-{30 + index % 2}"
-            else:
-                row[1] = f"Region {index % 7}"
-        writer.writerow(row)
-    return buffer.getvalue()
+    rows = [rule_breaking_sales_row(index) for index in range(bad_rows)]
+    return csv_text([SALES_HEADER, *rows, *[SALES_GOOD_ROW] * good_rows])
 
 
 @dataclass

@@ -39,6 +39,9 @@ SALES_BAD_CELLS = {
     81: ("Date", "2026-02-30"),
 }
 SALES_ROWS = 100
+SALES_HEADER = ["Date", "Region", "Product", "Units", "Amount"]
+# A row every rule accepts, for files that tests and benchmarks drop into the sales bucket.
+SALES_GOOD_ROW = ["2026-11-22", "North", "Widget A", "10", "125.00"]
 
 
 def _col(name: str, kind: str, list_name: str | None = None) -> Record:
@@ -238,9 +241,25 @@ def csv_text(rows: list[list[Any]]) -> str:
     return buffer.getvalue()
 
 
+def rule_breaking_sales_row(index: int) -> list[str]:
+    """The good row with one cell broken by `index % 4`, in turn: a bad number, an unknown product,
+    an impossible date, an unknown region (four dump patterns, for files with many rejected rows)."""
+    row = list(SALES_GOOD_ROW)
+    kind = index % 4
+    if kind == 0:
+        row[3] = f"{index}x"
+    elif kind == 1:
+        row[2] = f"Widget {index}"
+    elif kind == 2:
+        row[0] = f"2026-02-{30 + index % 2}"
+    else:
+        row[1] = f"Region {index % 7}"
+    return row
+
+
 def sales_rows(day: date, *, corrupted: bool) -> str:
     """Yesterday's sales: 100 rows; the corrupted file has the three bad cells."""
-    header = ["Date", "Region", "Product", "Units", "Amount"]
+    header = SALES_HEADER
     rows: list[list[Any]] = [header]
     for i in range(SALES_ROWS):
         product = PRODUCTS[(i // 4) % 4]

@@ -16,10 +16,11 @@ from mcp.server import MCPServer
 
 from anaplan_mcp.sandbox import seed_ids as seed
 from anaplan_mcp.sandbox.app import Sandbox
+from anaplan_mcp.sandbox.seed_data import SALES_GOOD_ROW, SALES_HEADER
 from tests.server.conftest import make_server, sandbox  # noqa: F401  (re-exported fixtures)
 
-HEADER = ["Date", "Region", "Product", "Units", "Amount"]
-GOOD = ["2026-11-22", "North", "Widget A", "10", "125.00"]
+HEADER = SALES_HEADER
+GOOD = SALES_GOOD_ROW
 
 
 @pytest.fixture

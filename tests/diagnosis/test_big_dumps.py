@@ -15,6 +15,7 @@ from mcp import Client
 
 from anaplan_mcp.sandbox import seed_ids as seed
 from anaplan_mcp.sandbox.app import Sandbox
+from anaplan_mcp.sandbox.seed_data import rule_breaking_sales_row
 from tests.diagnosis.conftest import GOOD, HEADER, call, run_sales_import_on, sales_file
 
 pytestmark = pytest.mark.anyio
@@ -27,21 +28,6 @@ PATTERNS = [
     "Invalid date: <value>",
     "Item not located in Regions list: <value>",
 ]
-
-
-def bad_row(index: int) -> list[str]:
-    """Row `index` of the big file breaks one of four rules, in turn (one pattern each)."""
-    row = list(GOOD)
-    kind = index % 4
-    if kind == 0:
-        row[3] = f"{index}x"
-    elif kind == 1:
-        row[2] = f"Widget {index}"
-    elif kind == 2:
-        row[0] = f"2026-02-{30 + index % 2}"
-    else:
-        row[1] = f"Region {index % 7}"
-    return row
 
 
 async def diagnosis_text(client: Client) -> tuple[dict[str, Any], str]:
@@ -98,10 +84,10 @@ async def test_quoted_and_multiline_values_come_back_exactly(
 async def test_a_ten_thousand_row_dump_gives_a_diagnosis_no_bigger_than_a_small_one(
     sandbox: Sandbox, client: Client
 ) -> None:
-    small = [bad_row(index) for index in range(8)] + [GOOD] * 4
+    small = [rule_breaking_sales_row(index) for index in range(8)] + [GOOD] * 4
     await run_sales_import_on(sandbox, client, "sales/small.csv", sales_file(small))
     _, small_text = await diagnosis_text(client)
-    big = [bad_row(index) for index in range(BAD_ROWS)] + [GOOD] * GOOD_ROWS
+    big = [rule_breaking_sales_row(index) for index in range(BAD_ROWS)] + [GOOD] * GOOD_ROWS
     run_id = await run_sales_import_on(sandbox, client, "sales/big.csv", sales_file(big))
 
     found, text = await diagnosis_text(client)
@@ -123,7 +109,7 @@ async def test_a_ten_thousand_row_dump_gives_a_diagnosis_no_bigger_than_a_small_
 async def test_a_ten_thousand_row_dump_pages_to_its_last_row(
     sandbox: Sandbox, client: Client
 ) -> None:
-    big = [bad_row(index) for index in range(BAD_ROWS)] + [GOOD] * GOOD_ROWS
+    big = [rule_breaking_sales_row(index) for index in range(BAD_ROWS)] + [GOOD] * GOOD_ROWS
     run_id = await run_sales_import_on(sandbox, client, "sales/big.csv", sales_file(big))
 
     first = await call(client, "get_failure_dump", run_id=run_id, limit=200)
@@ -136,7 +122,7 @@ async def test_a_ten_thousand_row_dump_pages_to_its_last_row(
     for page, offset, count in ((first, 0, 200), (middle, 5_000, 200), (last, 9_900, 100)):
         rows = page["untrusted_data"]["rows"]
         assert [row["line"] for row in rows] == list(range(offset + 2, offset + 2 + count))
-        assert rows[0]["values"] == dict(zip(HEADER, bad_row(offset), strict=True))
+        assert rows[0]["values"] == dict(zip(HEADER, rule_breaking_sales_row(offset), strict=True))
     groups = middle["untrusted_data"]["groups"]
     assert [(g["pattern"], g["rows"]) for g in groups] == [(p, BAD_ROWS // 4) for p in PATTERNS]
     assert middle["untrusted_data"]["rows"][0]["errors"] == ["Invalid number: 5000x"]
