@@ -29,11 +29,6 @@ from anaplan_mcp.cloudworks.errors import (
 from anaplan_mcp.cloudworks.regions import REGIONS, Endpoints, endpoints_for
 from anaplan_mcp.cloudworks.transport import RetryPolicy
 
-if TYPE_CHECKING:
-    from anaplan_mcp.cloudworks.client import CloudWorksClient
-    from anaplan_mcp.cloudworks.ops_models import TokenCheck
-    from anaplan_mcp.cloudworks.waiting import wait_for_flow, wait_for_run
-
 _ON_FIRST_USE = {
     "CloudWorksClient": "client",
     "TokenCheck": "ops_models",
@@ -41,11 +36,16 @@ _ON_FIRST_USE = {
     "wait_for_run": "waiting",
 }
 
+if TYPE_CHECKING:
+    from anaplan_mcp.cloudworks.client import CloudWorksClient
+    from anaplan_mcp.cloudworks.ops_models import TokenCheck
+    from anaplan_mcp.cloudworks.waiting import wait_for_flow, wait_for_run
+else:  # at run time only, so that the type checker still reports a misspelt name
 
-def __getattr__(name: str) -> Any:
-    if name not in _ON_FIRST_USE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(f"{__name__}.{_ON_FIRST_USE[name]}"), name)
+    def __getattr__(name: str) -> Any:
+        if name not in _ON_FIRST_USE:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        return getattr(import_module(f"{__name__}.{_ON_FIRST_USE[name]}"), name)
 
 
 __all__ = [

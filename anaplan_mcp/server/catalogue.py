@@ -13,6 +13,7 @@ its first call (`DeferredTool`).
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from functools import cache
@@ -26,6 +27,7 @@ from pydantic import Field, PrivateAttr
 
 Access = Literal["read", "write", "destructive"]
 FILE = "catalogue.json"
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -103,8 +105,17 @@ class DeferredTool(Tool):
             # needs neither the tool modules nor the code that builds tools from them.
             from anaplan_mcp.server.registry import build_tool
 
-            specs = import_module(self.module).TOOLS
-            self._built = build_tool(next(spec for spec in specs if spec.name == self.name))
+            specs = {spec.name: spec for spec in import_module(self.module).TOOLS}
+            if self.name not in specs:
+                raise RuntimeError(
+                    f"{FILE} lists {self.name} in {self.module}, which has no such "
+                    "tool: run scripts/gen_readme.py"
+                )
+            self._built = build_tool(specs[self.name])
+            if self._built.parameters != self.parameters:
+                # Only a catalogue older than the code, or another pydantic, can cause this; the
+                # arguments are still validated by the function's own model.
+                logger.warning("%s: its input schema differs from %s", self.name, FILE)
         return self._built
 
     async def run(

@@ -19,6 +19,8 @@ from anaplan_mcp.settings import TOOLSETS, load_settings
 
 Write = Callable[[str], None]
 DEMO_RUN_SECONDS = 3.0
+# Two days: "last night" is less than a day old except while tonight's run of the same job is going.
+WINDOW_HOURS = 48
 CORRECTED_SUFFIX = "_corrected"
 
 
@@ -82,8 +84,8 @@ async def run_demo(write: Write, *, run_seconds: float = DEMO_RUN_SECONDS) -> in
     write("Anaplan CloudWorks troubleshooting demo (built-in sandbox: demo data, no real tenant).")
     async with Client(server) as client:
         session = _Session(client, write)
-        session.say("\n1. What failed in the last 24 hours?")
-        found = await session.call("find_failed_runs", {})
+        session.say(f"\n1. What failed in the last {WINDOW_HOURS} hours?")
+        found = await session.call("find_failed_runs", {"hours": WINDOW_HOURS})
         _show_failures(session, found)
         partial = next(
             (

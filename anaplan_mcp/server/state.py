@@ -41,8 +41,13 @@ class AppState:
     connect: Connect
     timing: Timing = field(default_factory=Timing)
 
+    closed: bool = False
+
     @cached_property
     def _connected(self) -> tuple[CloudWorksClient, Sandbox | None]:
+        if self.closed:
+            # A request still running at shutdown would otherwise open a client nobody closes.
+            raise RuntimeError("the server is shutting down")
         return self.connect()
 
     @property
@@ -54,7 +59,8 @@ class AppState:
         return self._connected[1]
 
     async def aclose(self) -> None:
-        """Close the client's connections, if it was ever made."""
+        """Close the client's connections, if it was ever made; no client is made after this."""
+        self.closed = True
         if "_connected" in self.__dict__:
             await self.client.aclose()
 
