@@ -1,7 +1,7 @@
 """The seeded tenant: a story a troubleshooter can work on, with the same ids on every start.
 
 The story (times relative to the sandbox clock at seeding; "last night" is the latest night whose
-02:00 sales import is over, so it is never more than a day old):
+02:00 sales import is over, see seed_history):
 - "Daily sales import" (SALES_IMPORT_ID) ran fine for a week; last night's file
   `sales/daily_sales.csv` arrived with three bad rows (a bad number, an unknown product, an
   impossible date), so the run partly failed (code 38) with a failure dump. The corrected file
