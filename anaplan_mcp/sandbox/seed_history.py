@@ -35,8 +35,6 @@ def seed_history(store: Store, today: datetime, now: datetime) -> None:
     the night before when its time has not come yet. Everything is replayed in time order, since each
     run reads the files and keys of its moment and the newest run of an integration is the last one.
     """
-    sales_over = today + timedelta(hours=_SALES_HOUR) + RUN_TIME
-    last_night = today if now >= sales_over else today - timedelta(days=1)
     events: list[tuple[datetime, Callable[[], None]]] = []
 
     def run_at(integration_id: str, at: datetime, trigger: str = "scheduled") -> None:
@@ -50,6 +48,9 @@ def seed_history(store: Store, today: datetime, now: datetime) -> None:
     def lately(at: datetime, takes: timedelta = RUN_TIME) -> datetime:
         """`at`, or the day before when a run at `at` would not be over by `now`."""
         return at if at + takes <= now else at - timedelta(days=1)
+
+    sales_hour = timedelta(hours=_SALES_HOUR)
+    last_night = lately(today + sales_hour) - sales_hour
 
     daily = [
         (ids.SALES_IMPORT_ID, _SALES_HOUR),

@@ -41,7 +41,7 @@ class AppState:
     connect: Connect
     timing: Timing = field(default_factory=Timing)
 
-    closed: bool = False
+    closed: bool = field(default=False, init=False)
 
     @cached_property
     def _connected(self) -> tuple[CloudWorksClient, Sandbox | None]:
