@@ -66,7 +66,7 @@ LATENCY_MS = 50.0
 BIG_DUMP_ROWS = 10_000
 BIG_GOOD_ROWS = 2_000
 BIG_FILE = "sales/daily_sales_10k.csv"
-TROUBLE_STATES = ("failed", "partly_succeeded")
+TROUBLE_OUTCOMES = ("failed", "partial_success")
 
 
 def _compact(value: Any) -> str:
@@ -189,7 +189,7 @@ def _plain_calls_missing(tools: dict[str, Tool]) -> list[str]:
 def _trouble_run(history: dict[str, Any]) -> str:
     """The newest failed or partly failed run in a get_run_history page."""
     for item in history.get("items") or []:
-        if item.get("state") in TROUBLE_STATES and item.get("run_id"):
+        if item.get("outcome") in TROUBLE_OUTCOMES and item.get("run_id"):
             return str(item["run_id"])
     raise RuntimeError("get_run_history shows no failed or partly failed run")
 

@@ -11,7 +11,6 @@ from anaplan_mcp.diagnosis.explain import (
     connection_states,
     explain_cause,
     group_evidence,
-    outcome_of,
     row_counts,
     run_texts,
     what_changed,
@@ -20,6 +19,7 @@ from anaplan_mcp.diagnosis.facts import IMPORT_DUMP, Facts
 from anaplan_mcp.diagnosis.report import Diagnosis, Evidence, NextCall, TenantText
 from anaplan_mcp.diagnosis.schedules import MISS_EXPLANATIONS, MISS_FIXES, missed_run
 from anaplan_mcp.models import is_finished
+from anaplan_mcp.models.outcomes import run_outcome, trigger_words, words
 
 
 def when(instant: datetime) -> str:
@@ -35,11 +35,11 @@ def _tenant_text(facts: Facts) -> TenantText:
     if facts.errors is not None:
         names.update({a.action_id: a.action_name for a in facts.errors.actions})
     source = None
-    if facts.kind == "Import" and facts.detail.jobs and facts.detail.jobs[0].sources:
+    if facts.kind == "import" and facts.detail.jobs and facts.detail.jobs[0].sources:
         end = facts.detail.jobs[0].sources[0]
         source = getattr(end, "file", None) or getattr(end, "table", None)
     messages = run_texts(facts.run, facts.errors) if facts.run is not None else []
-    if facts.run is not None and outcome_of(facts.run) == "partial_success" and facts.dumps:
+    if facts.run is not None and run_outcome(facts.run) == "partial_success" and facts.dumps:
         messages = []  # row counts and row groups already say all these messages say
     return TenantText(names=names, source=source, messages=messages)
 
@@ -48,9 +48,9 @@ def _happened(facts: Facts) -> str:
     run = facts.run
     assert run is not None
     kind = (facts.kind or "integration").lower()
-    outcome = outcome_of(run)
+    outcome = run_outcome(run)
     counts = row_counts(run_texts(run, facts.errors))
-    head = f"The {kind}'s {run.trigger_source} run started {when(run.start_date)}"
+    head = f"The {kind}'s {trigger_words(run.trigger_source)} run started {when(run.start_date)}"
     if outcome == "partial_success":
         rows = (
             f": {counts['loaded']} of {counts['total']} rows loaded, {counts['failed']} rejected"
@@ -63,10 +63,10 @@ def _happened(facts: Facts) -> str:
     elif outcome == "cancelled":
         text = f"{head} and was cancelled."
     else:
-        text = f"{head} and is {outcome.replace('_', ' ')}."
+        text = f"{head} and is {outcome}."
     later = facts.later_runs
     if later:
-        text += f" {len(later)} later run(s); the newest {outcome_of(later[0]).replace('_', ' ')}."
+        text += f" {len(later)} later run(s); the newest {words(run_outcome(later[0]))}."
     return text
 
 
@@ -105,7 +105,7 @@ def _next_calls(facts: Facts, diagnosis_fix: list[str]) -> list[NextCall]:
                     why="store working credentials",
                 )
             )
-    if facts.kind == "Import" and facts.dumps:
+    if facts.kind == "import" and facts.dumps:
         calls.append(
             NextCall(
                 tool="update_integration",
@@ -184,7 +184,7 @@ def _quiet(facts: Facts, now: datetime) -> Diagnosis:
         )
     if latest is None:
         outcome, happened = "never_ran", "The integration has never run."
-    elif outcome_of(latest) == "running":
+    elif run_outcome(latest) == "running":
         outcome, happened = "running", f"A run started {when(latest.start_date)} is still running."
         calls.append(
             NextCall(
@@ -197,7 +197,7 @@ def _quiet(facts: Facts, now: datetime) -> Diagnosis:
         outcome = "succeeded"
         happened = (
             f"No failed or partly failed run among the last {len(facts.history.runs)}; the "
-            f"latest started {when(latest.start_date)} and {outcome_of(latest).replace('_', ' ')}."
+            f"latest started {when(latest.start_date)} and {words(run_outcome(latest))}."
         )
     return Diagnosis(
         outcome=outcome,
@@ -218,7 +218,7 @@ def build_diagnosis(facts: Facts, *, now: datetime) -> Diagnosis:
     run = facts.run
     if run is None:
         return _quiet(facts, now)
-    outcome = outcome_of(run)
+    outcome = run_outcome(run)
     states = connection_states(facts.detail, facts.connections)
     groups = [g for analysis in facts.dumps.values() for g in group_evidence(analysis)]
     cause = explain_cause(outcome, run, facts.errors, states, groups)
@@ -228,7 +228,7 @@ def build_diagnosis(facts: Facts, *, now: datetime) -> Diagnosis:
     if row_hints and not any(not s.valid for s in states):
         # The row entries' hints are enough here; their long fixes repeat each other.
         fix = [f"Correct the rejected rows in the source: {'; '.join(dict.fromkeys(row_hints))}."]
-        if facts.kind == "Import":
+        if facts.kind == "import":
             fix.append(
                 "Or point the job at a corrected file with update_integration (path); then "
                 "re-run with run_integration."

@@ -35,28 +35,11 @@ from anaplan_mcp.models import (
     RunRecord,
     RunStatus,
 )
-from anaplan_mcp.models.runs import PARTIAL_SUCCESS_CODE, is_finished
+from anaplan_mcp.models.runs import PARTIAL_SUCCESS_CODE
 
 RunLike = RunRecord | RunStatus | LatestRun
 UNKNOWN = "unknown"
 _COUNTS = re.compile(r"(\d+) \(\d+/(\d+)\) rows? successful.*?\b(\d+) failed", re.IGNORECASE)
-
-
-def outcome_of(run: RunLike) -> Outcome:
-    """The outcome by the done test of contract §8 (never by `success` alone)."""
-    if not is_finished(run):
-        return "running"
-    if run.message.strip().lower().startswith("cancel"):
-        return "cancelled"
-    if not run.success:
-        return "failed"
-    if run.execution_error_code == PARTIAL_SUCCESS_CODE:
-        return "partial_success"
-    return "succeeded"
-
-
-def is_trouble(run: RunLike) -> bool:
-    return outcome_of(run) in ("failed", "partial_success", "cancelled")
 
 
 def row_counts(texts: Iterable[str]) -> dict[str, int]:
@@ -260,7 +243,7 @@ def what_changed(
         if modified is not None and last_good is not None and modified > last_good.start_date:
             line += f", modified {_day(modified)} after the last successful run"
         lines.append(line + ".")
-    if kind in ("Import", "Process"):
+    if kind in ("import", "process"):
         lines.append(
             "Changes inside the source file cannot be seen through the API; compare it with "
             "the last good run's file."

@@ -16,7 +16,6 @@ import anyio
 
 from anaplan_mcp.cloudworks.client import CloudWorksClient
 from anaplan_mcp.diagnosis.dumps import DumpAnalysis, analyse_dump, parse_dump
-from anaplan_mcp.diagnosis.explain import is_trouble, outcome_of
 from anaplan_mcp.diagnosis.gather import Batch, Slot, optional
 from anaplan_mcp.models import (
     Connection,
@@ -26,6 +25,7 @@ from anaplan_mcp.models import (
     RunRecord,
     RunStatus,
 )
+from anaplan_mcp.models.outcomes import Kind, is_trouble, kind_of, run_outcome
 
 HISTORY_RUNS = 25
 DUMP_GROUPS = 5
@@ -46,8 +46,8 @@ class Facts:
     dumps: dict[str, DumpAnalysis] = field(default_factory=dict)
 
     @property
-    def kind(self) -> str | None:
-        return self.detail.kind or self.history.integration_type
+    def kind(self) -> Kind | None:
+        return kind_of(self.detail.kind or self.history.integration_type)
 
     @property
     def last_good(self) -> RunRecord | None:
@@ -57,7 +57,7 @@ class Facts:
             (
                 r
                 for r in self.history.runs
-                if outcome_of(r) == "succeeded" and (before is None or r.start_date < before)
+                if run_outcome(r) == "succeeded" and (before is None or r.start_date < before)
             ),
             None,
         )
@@ -107,14 +107,14 @@ async def gather_facts(
     import_dump: Slot[bytes | None] | None = None
     if errors is None:
         errors = second.add(lambda: client.run_errors(run_id))
-        if facts.kind == "Import" and outcome_of(run) == "partial_success":
+        if facts.kind == "import" and run_outcome(run) == "partial_success":
             # The dump of a partly failed import is nearly certain: fetch it with the errors.
             import_dump = second.add(optional(lambda: client.import_dump(run_id)))
     await second.run()
     facts.errors = errors.value
     third = Batch(limiter)
     process_dumps: dict[str, Slot[bytes | None]] = {}
-    if facts.kind == "Process":
+    if facts.kind == "process":
         for action_id in facts.errors.dump_action_ids:
             process_dumps[action_id] = third.add(
                 optional(partial(client.process_dump, run_id, action_id))

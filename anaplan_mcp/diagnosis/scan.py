@@ -17,7 +17,6 @@ from anaplan_mcp.cloudworks.client import CloudWorksClient
 from anaplan_mcp.diagnosis.explain import (
     code_meaning,
     connection_states,
-    outcome_of,
     row_counts,
 )
 from anaplan_mcp.diagnosis.gather import DEFAULT_CONCURRENCY, Batch, Slot
@@ -32,6 +31,7 @@ from anaplan_mcp.models import (
     RunHistory,
     RunRecord,
 )
+from anaplan_mcp.models.outcomes import kind_of, run_outcome, words
 
 HISTORY_RUNS = 25
 MISS_SHORT = {
@@ -44,14 +44,14 @@ MISS_SHORT = {
 
 
 def _wanted(run: RunRecord, since: datetime, include_partial: bool) -> bool:
-    outcome = outcome_of(run)
+    outcome = run_outcome(run)
     return run.start_date >= since and (
         outcome == "failed" or (include_partial and outcome == "partial_success")
     )
 
 
 def _cause(run: RunRecord, detail: IntegrationDetail | None, connections: list[Connection]) -> str:
-    if outcome_of(run) == "partial_success":
+    if run_outcome(run) == "partial_success":
         counts = row_counts([run.message])
         rows = (
             f"{counts['failed']} of {counts['total']} rows rejected" if counts else "rows rejected"
@@ -99,7 +99,7 @@ async def find_failures(
         latest = integration.latest_run
         names = TenantText(names={integration.integration_id: integration.name})
         if latest is not None and latest.start_date >= since:
-            outcome = outcome_of(latest)
+            outcome = run_outcome(latest)
             troubled = outcome == "failed" or (include_partial and outcome == "partial_success")
             if troubled or outcome == "running":
                 # The listing's latest run has no id, and a running one hides the run before it.
@@ -118,10 +118,10 @@ async def find_failures(
         if missed is not None and missed[1] != "unknown":
             items.append(
                 FailedItem(
-                    kind="integration",
-                    id=integration.integration_id,
+                    kind=kind_of(integration.integration_type) or "import",
+                    integration_id=integration.integration_id,
                     outcome="did_not_run",
-                    at=missed[0],
+                    due_at=missed[0],
                     cause=MISS_SHORT[missed[1]],
                     untrusted_data=names,
                 )
@@ -129,10 +129,10 @@ async def find_failures(
     troubled_flows: dict[str, Slot[FlowDetail]] = {}
     for flow in flows:
         run = flow.latest_run
-        if run is None or run.start_date < since or outcome_of(run) == "running":
+        if run is None or run.start_date < since or run_outcome(run) == "running":
             continue
-        if outcome_of(run) == "failed" or (
-            include_partial and outcome_of(run) == "partial_success"
+        if run_outcome(run) == "failed" or (
+            include_partial and run_outcome(run) == "partial_success"
         ):
             troubled_flows[flow.id] = second.add(partial(client.get_flow, flow.id))
     await second.run()
@@ -144,16 +144,16 @@ async def find_failures(
         newest = runs[0]
         items.append(
             FailedItem(
-                kind="integration",
-                id=ident,
-                outcome=outcome_of(newest),
-                at=newest.start_date,
+                kind=kind_of(integration.integration_type) or "import",
+                integration_id=ident,
+                outcome=run_outcome(newest),
+                started_at=newest.start_date,
                 run_id=newest.id,
                 runs_in_window=len(runs),
                 cause=_cause(newest, detail.value if detail else None, connections),
                 untrusted_data=TenantText(
                     names={ident: integration.name},
-                    messages=[newest.message] if outcome_of(newest) == "failed" else [],
+                    messages=[newest.message] if run_outcome(newest) == "failed" else [],
                 ),
             )
         )
@@ -178,23 +178,23 @@ def _flow_item(flow: FlowDetail) -> FailedItem:
             for position, step in enumerate(flow.steps, start=1)
             if step.latest_run is not None
             and run.start_date <= step.latest_run.start_date <= end
-            and outcome_of(step.latest_run) in ("failed", "cancelled", "partial_success")
+            and run_outcome(step.latest_run) in ("failed", "cancelled", "partial_success")
         ),
         None,
     )
     if stopped is None:
-        cause = f"{outcome_of(run).replace('_', ' ')}; no failed step found"
+        cause = f"{words(run_outcome(run))}; no failed step found"
     else:
         position, step = stopped
         cause = (
             f"step {position} of {len(flow.steps)} (integration {step.referrer}) "
-            f"{outcome_of(step.latest_run).replace('_', ' ')}"  # type: ignore[arg-type]
+            f"{words(run_outcome(step.latest_run))}"  # type: ignore[arg-type]
         )
     return FailedItem(
         kind="flow",
-        id=flow.id,
-        outcome=outcome_of(run),
-        at=run.start_date,
+        flow_id=flow.id,
+        outcome=run_outcome(run),
+        started_at=run.start_date,
         run_id=run.id,
         cause=cause,
         untrusted_data=TenantText(names={flow.id: flow.name}),

@@ -69,6 +69,23 @@ from anaplan_mcp.models.notifications import (
     NotificationType,
     NotificationUser,
 )
+from anaplan_mcp.models.outcomes import (
+    KINDS,
+    TROUBLE,
+    Kind,
+    LatestOutcome,
+    RunOutcome,
+    StepOutcome,
+    StepResult,
+    is_trouble,
+    kind_of,
+    latest_outcome,
+    run_outcome,
+    step_results,
+    stops_flow,
+    trigger_words,
+    words,
+)
 from anaplan_mcp.models.paging import PagingMeta
 from anaplan_mcp.models.runs import (
     ActionError,
@@ -97,6 +114,8 @@ from anaplan_mcp.models.schedules import (
 from anaplan_mcp.models.workspaces import AnaplanModel, ModelObject, Workspace
 
 __all__ = [
+    "KINDS",
+    "TROUBLE",
     "ActionError",
     "AnaplanEndpoint",
     "AnaplanModel",
@@ -140,6 +159,8 @@ __all__ = [
     "JobSource",
     "JobTarget",
     "JobType",
+    "Kind",
+    "LatestOutcome",
     "LatestRun",
     "ModelId",
     "ModelObject",
@@ -159,6 +180,7 @@ __all__ = [
     "RunErrorEntry",
     "RunErrors",
     "RunHistory",
+    "RunOutcome",
     "RunRecord",
     "RunStatus",
     "S3ConnectionInput",
@@ -168,6 +190,8 @@ __all__ = [
     "ScheduleType",
     "Secret",
     "ServiceAccountKey",
+    "StepOutcome",
+    "StepResult",
     "TableEndpoint",
     "TableSourceInput",
     "TableTargetInput",
@@ -179,7 +203,15 @@ __all__ = [
     "describe_validation_error",
     "is_finished",
     "is_partial_success",
+    "is_trouble",
+    "kind_of",
     "known_time_zones",
+    "latest_outcome",
     "parse_connection_input",
     "parse_integration_input",
+    "run_outcome",
+    "step_results",
+    "stops_flow",
+    "trigger_words",
+    "words",
 ]

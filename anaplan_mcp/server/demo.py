@@ -13,6 +13,7 @@ from typing import Any
 from mcp import Client
 
 from anaplan_mcp.sandbox.app import Sandbox, SandboxConfig
+from anaplan_mcp.sandbox.seed_ids import SALES_CORRECTED_FILE
 from anaplan_mcp.server.app import create_server
 from anaplan_mcp.server.state import Timing
 from anaplan_mcp.settings import TOOLSETS, load_settings
@@ -21,13 +22,8 @@ Write = Callable[[str], None]
 DEMO_RUN_SECONDS = 3.0
 # Two days: "last night" is less than a day old except while tonight's run of the same job is going.
 WINDOW_HOURS = 48
-CORRECTED_SUFFIX = "_corrected"
-
-
-def _corrected(path: str) -> str:
-    # The seeded story leaves the corrected file next to the bad one (sandbox/seed.py).
-    stem, dot, ext = path.rpartition(".")
-    return f"{stem}{CORRECTED_SUFFIX}.{ext}" if dot else f"{path}{CORRECTED_SUFFIX}"
+# CloudWorks cannot list a bucket: the person names the corrected file, as they would in a chat.
+CORRECTED_FILE = SALES_CORRECTED_FILE
 
 
 class _Session:
@@ -51,7 +47,8 @@ class _Session:
 def _show_failures(session: _Session, found: dict[str, Any]) -> None:
     session.say(f"  {len(found['items'])} item(s) need attention since {found['since']}:")
     for item in found["items"]:
-        name = item["untrusted_data"]["names"].get(item["id"], item["id"])
+        ident = item.get("integration_id") or item.get("flow_id")
+        name = item["untrusted_data"]["names"].get(ident, ident)
         session.say(f"  - {item['outcome']:<16} {name!r}: {item['cause']}")
 
 
@@ -91,14 +88,14 @@ async def run_demo(write: Write, *, run_seconds: float = DEMO_RUN_SECONDS) -> in
             (
                 i
                 for i in found["items"]
-                if i["outcome"] == "partial_success" and i["kind"] == "integration"
+                if i["outcome"] == "partial_success" and i["kind"] == "import"
             ),
             None,
         )
         if partial is None:
             session.say("No partly failed import to work on.")
             return 1
-        integration_id = partial["id"]
+        integration_id = partial["integration_id"]
 
         session.say(
             "\n2. Why did it partly fail? One call gathers run, errors, dump and connection."
@@ -115,8 +112,8 @@ async def run_demo(write: Write, *, run_seconds: float = DEMO_RUN_SECONDS) -> in
         if not source:
             session.say("The job has no source file to replace.")
             return 1
-        corrected = _corrected(source)
-        session.say(f"\n4. Fix: point the job at the corrected file {corrected!r}.")
+        corrected = CORRECTED_FILE
+        session.say(f"\n4. You: the corrected file is {corrected!r}; point the job at it.")
         change = await session.call(
             "update_integration", {"integration_id": integration_id, "path": corrected}
         )
@@ -127,8 +124,8 @@ async def run_demo(write: Write, *, run_seconds: float = DEMO_RUN_SECONDS) -> in
         outcome = await session.call(
             "run_integration", {"integration_id": integration_id, "wait": True}
         )
-        session.say(f"  Run {outcome['run_id']}: {outcome['state']} ({outcome.get('message')})")
-        succeeded = outcome["state"] == "succeeded"
+        session.say(f"  Run {outcome['run_id']}: {outcome['outcome']} ({outcome.get('message')})")
+        succeeded = outcome["outcome"] == "succeeded"
         session.say(
             "\nDone: the load is healthy again." if succeeded else "\nThe re-run did not succeed."
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -57,6 +58,13 @@ class AppState:
     @property
     def sandbox(self) -> Sandbox | None:
         return self._connected[1]
+
+    def now(self) -> datetime:
+        """Now, for judging schedules, windows and flow runs: the sandbox's clock when serving one
+        (so its seeded story and tests agree), else UTC wall time (`timing.clock` is monotonic)."""
+        if self.sandbox is not None:
+            return self.sandbox.clock.now()
+        return datetime.now(UTC)
 
     async def aclose(self) -> None:
         """Close the client's connections, if it was ever made; no client is made after this."""

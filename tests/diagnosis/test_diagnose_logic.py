@@ -10,13 +10,13 @@ from anaplan_mcp.diagnosis.dumps import analyse_dump, parse_dump
 from anaplan_mcp.diagnosis.explain import (
     explain_cause,
     group_evidence,
-    outcome_of,
     row_counts,
 )
 from anaplan_mcp.diagnosis.flows import step_states
 from anaplan_mcp.diagnosis.report import ConnectionState, Evidence
 from anaplan_mcp.diagnosis.schedules import in_maintenance, last_expected, missed_run
 from anaplan_mcp.models import FlowDetail, Integration, LatestRun, RunErrors, RunRecord, Schedule
+from anaplan_mcp.models.outcomes import run_outcome
 
 NOW = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)  # a Wednesday
 DUMP = (
@@ -103,11 +103,11 @@ def test_maintenance_window_is_saturday_afternoon_pacific() -> None:
 
 def test_outcomes_follow_the_done_test_not_success_alone() -> None:
     start = NOW - timedelta(hours=1)
-    assert outcome_of(run(start, executionErrorCode=38)) == "partial_success"
-    assert outcome_of(run(start, success=False, executionErrorCode=12)) == "failed"
-    assert outcome_of(run(start, success=False, message="Cancelled")) == "cancelled"
-    assert outcome_of(run(start, success=False, message="Running", endDate=None)) == "running"
-    assert outcome_of(run(start)) == "succeeded"
+    assert run_outcome(run(start, executionErrorCode=38)) == "partial_success"
+    assert run_outcome(run(start, success=False, executionErrorCode=12)) == "failed"
+    assert run_outcome(run(start, success=False, message="Cancelled")) == "cancelled"
+    assert run_outcome(run(start, success=False, message="Running", endDate=None)) == "running"
+    assert run_outcome(run(start)) == "succeeded"
 
 
 def test_row_counts_are_summed_numbers_only() -> None:

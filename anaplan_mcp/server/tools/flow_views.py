@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import datetime
 
 from pydantic import BaseModel, Field
 
 from anaplan_mcp.models import FlowDetail, FlowStep
-from anaplan_mcp.server.tools.runs import RunState, RunSummary, run_state, summarize
-
-Strategy = Literal["stop", "continue"]
+from anaplan_mcp.models.outcomes import RunOutcome, StepOutcome, kind_of, step_results, strategy
+from anaplan_mcp.server.tools.run_views import RunSummary, summarize
 
 
 class FlowSummary(BaseModel):
@@ -18,7 +17,7 @@ class FlowSummary(BaseModel):
     flow_id: str
     name: str
     steps_count: int
-    latest_run_state: RunState | None = Field(description="Null if it never ran.")
+    latest_run: RunSummary | None = Field(description="Null if it never ran.")
 
 
 class FlowStepView(BaseModel):
@@ -26,7 +25,7 @@ class FlowStepView(BaseModel):
 
     integration_id: str
     name: str | None
-    type: str | None = Field(description="Import, Export or Process.")
+    kind: str | None = Field(description="import, export or process.")
     skipped: bool
     depends_on: list[str]
     on_failure: str
@@ -51,12 +50,12 @@ class FlowChange(BaseModel):
     after: FlowView
 
 
-class StepOutcome(BaseModel):
+class StepRun(BaseModel):
     """What one step did in a flow run."""
 
     integration_id: str
     name: str | None
-    outcome: RunState | Literal["skipped", "not_selected", "not_reached", "waiting"]
+    outcome: StepOutcome
     reason: str | None = Field(None, description="Why it did not run.")
     run: RunSummary | None = Field(None, description="Its run in this flow run.")
 
@@ -66,19 +65,15 @@ class FlowRunOutcome(BaseModel):
 
     flow_id: str
     run_id: str = Field(description="Flow run id.")
-    state: RunState | Literal["started"] = Field(description="started: not waited for.")
+    outcome: RunOutcome
     message: str | None = None
     steps_to_run: list[str] = Field(description="Integration ids selected to run.")
-    steps: list[StepOutcome] = Field(default_factory=list, description="When waited for.")
+    steps: list[StepRun] = Field(default_factory=list, description="When waited for.")
     next_step: str | None = None
 
 
-def strategies(step: FlowStep) -> dict[str, Strategy]:
-    found: dict[str, Strategy] = {"failure": "stop", "partial_success": "continue"}
-    for behaviour in step.exception_behavior:
-        if behaviour.type in found and behaviour.strategy in ("stop", "continue"):
-            found[behaviour.type] = behaviour.strategy  # type: ignore[assignment]
-    return found
+def strategies(step: FlowStep) -> dict[str, str]:
+    return {kind: strategy(step, kind) for kind in ("failure", "partial_success")}
 
 
 def _step_view(step: FlowStep) -> FlowStepView:
@@ -86,7 +81,7 @@ def _step_view(step: FlowStep) -> FlowStepView:
     return FlowStepView(
         integration_id=step.referrer,
         name=step.name,
-        type=step.type,
+        kind=kind_of(step.type),
         skipped=step.is_skipped,
         depends_on=step.depends_on or [],
         on_failure=strategy["failure"],
@@ -101,28 +96,15 @@ def view(flow: FlowDetail) -> FlowView:
     return FlowView(flow_id=flow.id, name=flow.name, latest_run=latest, steps=steps)
 
 
-def step_outcomes(flow: FlowDetail, chosen: set[str]) -> list[StepOutcome]:
-    latest = flow.latest_run
-    finished = latest is not None and run_state(latest) != "running"
-    outcomes: list[StepOutcome] = []
-    stopped_at: str | None = None
-    for step in flow.steps:
-        base = {"integration_id": step.referrer, "name": step.name}
-        run = step.latest_run
-        if step.is_skipped:
-            outcomes.append(StepOutcome(**base, outcome="skipped", reason="the step is disabled"))
-        elif step.referrer not in chosen:
-            outcomes.append(StepOutcome(**base, outcome="not_selected", reason="not in steps"))
-        elif latest and run and run.start_date >= latest.start_date:
-            state = run_state(run)
-            if state in ("failed", "cancelled", "partly_succeeded") and stopped_at is None:
-                kind = "partial_success" if state == "partly_succeeded" else "failure"
-                if state == "cancelled" or strategies(step)[kind] == "stop":
-                    stopped_at = f"the flow stopped after step {step.referrer} ({state})"
-            outcomes.append(StepOutcome(**base, outcome=state, run=summarize(run)))
-        elif finished:
-            reason = stopped_at or (latest.message if latest else None)
-            outcomes.append(StepOutcome(**base, outcome="not_reached", reason=reason))
-        else:
-            outcomes.append(StepOutcome(**base, outcome="waiting"))
-    return outcomes
+def step_runs(flow: FlowDetail, chosen: set[str], now: datetime) -> list[StepRun]:
+    """Each step's part in the flow's latest run, for the steps `chosen` to run."""
+    return [
+        StepRun(
+            integration_id=result.step.referrer,
+            name=result.step.name,
+            outcome=result.outcome,
+            reason=result.reason,
+            run=summarize(result.run) if result.run else None,
+        )
+        for result in step_results(flow, now, chosen)
+    ]

@@ -11,6 +11,8 @@ from anaplan_mcp.cloudworks.errors import APIConnectionError, ServerError, WaitT
 from anaplan_mcp.cloudworks.waiting import wait_for_flow
 from anaplan_mcp.models import FlowDetail, FlowInput, describe_validation_error
 from anaplan_mcp.models._types import HEX_ID_PATTERN
+from anaplan_mcp.models.flows import Strategy
+from anaplan_mcp.models.outcomes import run_outcome
 from anaplan_mcp.server.audit import audit
 from anaplan_mcp.server.errors import InputError, unconfirmed_start
 from anaplan_mcp.server.registry import ToolSpec
@@ -32,18 +34,17 @@ from anaplan_mcp.server.tools.flow_views import (
     FlowRunOutcome,
     FlowSummary,
     FlowView,
-    Strategy,
-    step_outcomes,
+    step_runs,
     strategies,
     view,
 )
+from anaplan_mcp.server.tools.run_views import summarize
 from anaplan_mcp.server.tools.runs import (
     POLL_SECONDS,
     TimeoutSeconds,
     Wait,
     page_at,
     progress_reporter,
-    run_state,
 )
 
 HexIdStr = Annotated[str, Field(pattern=HEX_ID_PATTERN)]
@@ -111,7 +112,7 @@ async def list_flows(
             flow_id=flow.id,
             name=flow.name,
             steps_count=flow.steps_count,
-            latest_run_state=run_state(flow.latest_run) if flow.latest_run else None,
+            latest_run=summarize(flow.latest_run) if flow.latest_run else None,
         )
         for flow in page.items
     ]
@@ -216,11 +217,12 @@ async def run_flow(
     follow = f"call get_flow with flow_id='{flow_id}' to follow each step's latest run"
     if not wait:
         return FlowRunOutcome(
-            flow_id=flow_id, run_id=run_id, state="started", steps_to_run=chosen, next_step=follow
+            flow_id=flow_id, run_id=run_id, outcome="running", steps_to_run=chosen, next_step=follow
         )
 
     def describe(current: FlowDetail) -> str:
-        ended = [s for s in step_outcomes(current, set(chosen)) if s.run and s.run.end_date]
+        steps = step_runs(current, set(chosen), state.now())
+        ended = [s for s in steps if s.run and s.run.ended_at]
         return f"flow run {run_id}: {len(ended)} of {len(chosen)} steps done"
 
     report = progress_reporter(ctx, timeout_seconds, describe)
@@ -242,13 +244,13 @@ async def run_flow(
     outcome = FlowRunOutcome(
         flow_id=flow_id,
         run_id=run_id,
-        state=run_state(latest) if latest else "running",
+        outcome=run_outcome(latest) if latest else "running",
         message=latest.message if latest else f"still running after {timeout_seconds:g} s",
         steps_to_run=chosen,
-        steps=step_outcomes(final, set(chosen)),
+        steps=step_runs(final, set(chosen), state.now()),
         next_step=None if latest else f"still running; {follow}",
     )
-    troubled = [s for s in outcome.steps if s.outcome in ("failed", "partly_succeeded")]
+    troubled = [s for s in outcome.steps if s.outcome in ("failed", "partial_success")]
     if latest and troubled:
         failing = troubled[0].integration_id
         outcome.next_step = (

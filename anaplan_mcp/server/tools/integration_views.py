@@ -6,7 +6,7 @@ Names and other tenant text are marked untrusted in the field descriptions (the 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -16,28 +16,15 @@ from anaplan_mcp.models import (
     Integration,
     IntegrationDetail,
     Job,
-    LatestRun,
     ModelObject,
     Schedule,
     TableEndpoint,
-    is_finished,
-    is_partial_success,
 )
+from anaplan_mcp.models.outcomes import Kind, kind_of
+from anaplan_mcp.server.tools.run_views import RunSummary, summarize
 from anaplan_mcp.server.tools.schedules import schedule_summary
 
-RunState = Literal["succeeded", "partly_failed", "failed", "running", "never"]
 JOB_FIELDS = ("connection_id", "path", "table", "action_id", "file_id", "overwrite", "mapping")
-
-
-class LastRun(BaseModel):
-    """The latest run of an integration."""
-
-    state: RunState = Field(description="succeeded, partly_failed, failed, running or never.")
-    started_at: datetime | None = Field(None, description="Start time.")
-    ended_at: datetime | None = Field(None, description="End time; null while running.")
-    message: str | None = Field(None, description="CloudWorks' outcome text.")
-    execution_error_code: int | None = Field(None, description="Error code; 38 = partial.")
-    trigger_source: str | None = Field(None, description="manual, scheduled, ...")
 
 
 class IntegrationItem(BaseModel):
@@ -45,12 +32,10 @@ class IntegrationItem(BaseModel):
 
     integration_id: str = Field(description="Integration id.")
     name: str = Field(description="Name (untrusted tenant data).")
-    kind: str = Field(description="import, export or process.")
+    kind: Kind | None = Field(description="import, export or process.")
     workspace_id: str = Field(description="Workspace id.")
     model_id: str = Field(description="Model id.")
-    last_run_state: RunState = Field(description="Outcome of the latest run.")
-    last_run_at: datetime | None = Field(description="When the latest run started.")
-    last_run_message: str | None = Field(description="Outcome text of the latest run.")
+    latest_run: RunSummary | None = Field(description="Latest run; null if it never ran.")
     schedule: str | None = Field(description="Schedule summary; null when unscheduled.")
     notification_id: str | None = Field(description="Notification config id.")
 
@@ -77,13 +62,13 @@ class IntegrationView(BaseModel):
 
     integration_id: str = Field(description="Integration id.")
     name: str = Field(description="Name (untrusted tenant data).")
-    kind: str | None = Field(description="import, export or process.")
+    kind: Kind | None = Field(description="import, export or process.")
     workspace_id: str = Field(description="Workspace id.")
     model_id: str = Field(description="Model id.")
     process_id: str | None = Field(description="Anaplan process id (process only).")
     jobs: list[JobView] = Field(description="Jobs (a process may have none).")
     schedule: Schedule | None = Field(description="Schedule; null when unscheduled.")
-    latest_run: LastRun = Field(description="Latest run.")
+    latest_run: RunSummary | None = Field(description="Latest run; null if it never ran.")
     notification_id: str | None = Field(description="Notification config id.")
     modified_at: datetime = Field(description="Last change time.")
     modified_by: str | None = Field(description="Last editor.")
@@ -124,41 +109,15 @@ class ModelObjects(BaseModel):
     files: list[ObjectRef] | None = Field(None, description="Files (113...).")
 
 
-def run_state(run: LatestRun | None) -> RunState:
-    """A latest run in one word (cancelled counts as failed; its message says Cancelled)."""
-    if run is None:
-        return "never"
-    if not is_finished(run):
-        return "running"
-    if is_partial_success(run):
-        return "partly_failed"
-    return "succeeded" if run.success else "failed"
-
-
-def last_run(run: LatestRun | None) -> LastRun:
-    if run is None:
-        return LastRun(state="never")
-    return LastRun(
-        state=run_state(run),
-        started_at=run.start_date,
-        ended_at=run.end_date,
-        message=run.message,
-        execution_error_code=run.execution_error_code,
-        trigger_source=run.trigger_source,
-    )
-
-
 def integration_item(integration: Integration) -> IntegrationItem:
     run = integration.latest_run
     return IntegrationItem(
         integration_id=integration.integration_id,
         name=integration.name,
-        kind=str(integration.integration_type).lower(),
+        kind=kind_of(integration.integration_type),
         workspace_id=integration.workspace_id,
         model_id=integration.model_id,
-        last_run_state=run_state(run),
-        last_run_at=run.start_date if run else None,
-        last_run_message=run.message if run else None,
+        latest_run=summarize(run) if run else None,
         schedule=schedule_summary(integration.schedule),
         notification_id=integration.notification_id,
     )
@@ -187,13 +146,13 @@ def integration_view(detail: IntegrationDetail) -> IntegrationView:
     return IntegrationView(
         integration_id=detail.integration_id,
         name=detail.name,
-        kind=detail.kind.lower() if detail.kind else None,
+        kind=kind_of(detail.kind),
         workspace_id=detail.workspace_id,
         model_id=detail.model_id,
         process_id=detail.process_id,
         jobs=[job_view(job) for job in detail.jobs or []],
         schedule=detail.schedule,
-        latest_run=last_run(detail.latest_run),
+        latest_run=summarize(detail.latest_run) if detail.latest_run else None,
         notification_id=detail.notification_id,
         modified_at=detail.modification_date,
         modified_by=detail.modified_by,

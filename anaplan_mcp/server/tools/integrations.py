@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import anyio
 from mcp.server.mcpserver import Context, ElicitationResult, Resolve
@@ -18,6 +18,7 @@ from pydantic import Field
 from anaplan_mcp.cloudworks.ops_models import OBJECT_KINDS
 from anaplan_mcp.models import AnaplanModel, ModelObject
 from anaplan_mcp.models._types import HEX_ID_PATTERN, MODEL_ID_PATTERN, NumericId
+from anaplan_mcp.models.outcomes import Kind, LatestOutcome
 from anaplan_mcp.server.audit import audit
 from anaplan_mcp.server.errors import InputError
 from anaplan_mcp.server.registry import ToolSpec
@@ -56,14 +57,12 @@ from anaplan_mcp.server.tools.integration_views import (
     IntegrationView,
     ModelObjects,
     ObjectRef,
-    RunState,
     field_changes,
     integration_item,
     integration_view,
     object_refs,
 )
 
-Kind = Literal["import", "export", "process"]
 WorkspaceId = Annotated[
     str, Field(pattern=HEX_ID_PATTERN, description="Workspace id (from list_model_objects).")
 ]
@@ -94,7 +93,9 @@ async def list_integrations(
     ctx: Context[Any, Any],
     name: Annotated[str | None, Field(description="Part of the name (any case).")] = None,
     kind: Kind | None = None,
-    last_run: Annotated[RunState | None, Field(description="The latest run's outcome.")] = None,
+    outcome: Annotated[
+        LatestOutcome | None, Field(description="The latest run's outcome (never_ran: none).")
+    ] = None,
     model_id: Annotated[str | None, Field(pattern=MODEL_ID_PATTERN)] = None,
     mine: Annotated[bool, Field(description="Only integrations I created.")] = False,
     limit: Limit = 25,
@@ -110,7 +111,10 @@ async def list_integrations(
         for item in items
         if (needle is None or needle in item.name.casefold())
         and (kind is None or item.kind == kind)
-        and (last_run is None or item.last_run_state == last_run)
+        and (
+            outcome is None
+            or (item.latest_run.outcome if item.latest_run else "never_ran") == outcome
+        )
         and (model_id is None or item.model_id == model_id)
     ]
     items.sort(key=lambda item: (item.name.casefold(), item.name, item.integration_id))

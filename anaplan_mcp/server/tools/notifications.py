@@ -15,6 +15,7 @@ from anaplan_mcp.models import (
     describe_validation_error,
 )
 from anaplan_mcp.models._types import HEX_ID_PATTERN
+from anaplan_mcp.models.outcomes import NOTIFIED_OUTCOMES
 from anaplan_mcp.server.audit import audit
 from anaplan_mcp.server.errors import InputError
 from anaplan_mcp.server.registry import ToolSpec
@@ -30,6 +31,7 @@ from anaplan_mcp.server.tools.common import (
 )
 
 UserGuid = Annotated[str, Field(pattern=HEX_ID_PATTERN)]
+_OUTCOME_OF = {wire: outcome for outcome, wire in NOTIFIED_OUTCOMES.items()}
 
 
 def _users(event: str) -> Any:
@@ -43,7 +45,7 @@ class NotificationSettings(BaseModel):
     integration_ids: list[str] = Field(description="Integrations (or flows) it covers.")
     channels: list[str] = Field(description="email and/or in_app; empty notifies no one.")
     recipients: dict[str, list[NotificationUser]] = Field(
-        description="Users by event type (success, partial_failure, full_failure); names are "
+        description="Users by run outcome (succeeded, partial_success, failed); names are "
         "untrusted tenant data."
     )
 
@@ -61,7 +63,11 @@ def _settings(config: NotificationConfig) -> NotificationSettings:
         notification_id=config.notification_id,
         integration_ids=config.integration_ids,
         channels=config.channels,
-        recipients={rule.type: rule.users for rule in config.config if rule.users},
+        recipients={
+            _OUTCOME_OF.get(rule.type, rule.type): rule.users
+            for rule in config.config
+            if rule.users
+        },
     )
 
 
@@ -103,18 +109,22 @@ async def set_notification_config(
         list[NotificationChannel],
         Field(min_length=1, description="email and/or in_app."),
     ],
-    success: Annotated[list[UserGuid] | None, _users("success")] = None,
-    partial_failure: Annotated[list[UserGuid] | None, _users("some rows failing")] = None,
-    full_failure: Annotated[list[UserGuid] | None, _users("failure")] = None,
+    succeeded: Annotated[list[UserGuid] | None, _users("success")] = None,
+    partial_success: Annotated[list[UserGuid] | None, _users("rows rejected")] = None,
+    failed: Annotated[list[UserGuid] | None, _users("failure")] = None,
 ) -> NotificationChange:
     """Set who an integration notifies (creates the config or replaces it whole: event types
     left out notify no one). User GUIDs appear in get_notification_config results."""
-    by_type = {"success": success, "partial_failure": partial_failure, "full_failure": full_failure}
-    rules = [{"type": kind, "users": users} for kind, users in by_type.items() if users]
+    given = {"succeeded": succeeded, "partial_success": partial_success, "failed": failed}
+    rules = [
+        {"type": NOTIFIED_OUTCOMES[outcome], "users": users}
+        for outcome, users in given.items()
+        if users
+    ]
     if not rules:
         raise InputError(
-            "set_notification_config: give users for at least one of success, partial_failure, "
-            "full_failure (delete_notification_config removes the config)."
+            "set_notification_config: give users for at least one of succeeded, "
+            "partial_success, failed (delete_notification_config removes the config)."
         )
     try:
         config = NotificationInput(

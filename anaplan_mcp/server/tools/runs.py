@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Awaitable, Callable
-from datetime import datetime
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from anaplan_mcp.cloudworks.errors import (
     APIConnectionError,
@@ -20,17 +19,24 @@ from anaplan_mcp.cloudworks.errors import (
     WaitTimeoutError,
 )
 from anaplan_mcp.cloudworks.waiting import wait_for_run
-from anaplan_mcp.models import LatestRun, RunErrors, RunRecord, RunStatus
-from anaplan_mcp.models.runs import is_finished, is_partial_success
+from anaplan_mcp.models import RunStatus
 from anaplan_mcp.server.audit import audit
 from anaplan_mcp.server.errors import unconfirmed_start
 from anaplan_mcp.server.registry import ToolSpec
 from anaplan_mcp.server.state import app_state
 from anaplan_mcp.server.tools.common import Done, IntegrationId, Limit, Offset, Page, RunId
+from anaplan_mcp.server.tools.run_views import (
+    RunErrorReport,
+    RunReport,
+    RunSummary,
+    action_errors,
+    dump_hint,
+    run_report,
+    summarize,
+)
 
 T = TypeVar("T")
 
-RunState = Literal["running", "succeeded", "partly_succeeded", "failed", "cancelled"]
 # Real runs take minutes (contract sheet §8): polling every few seconds is plenty.
 POLL_SECONDS = 3.0
 MAX_TIMEOUT = 3600.0
@@ -43,96 +49,6 @@ Wait = Annotated[
 TimeoutSeconds = Annotated[
     float, Field(ge=1, le=MAX_TIMEOUT, description="Longest wait; the run goes on afterwards.")
 ]
-
-
-def run_state(run: LatestRun | RunRecord | RunStatus) -> RunState:
-    """The outcome by the contract's done test: `end_date` set; partial success is code 38."""
-    if not is_finished(run):
-        return "running"
-    if run.message == "Cancelled":
-        return "cancelled"
-    if is_partial_success(run):
-        return "partly_succeeded"
-    return "succeeded" if run.success else "failed"
-
-
-class RunSummary(BaseModel):
-    """One run, compact."""
-
-    run_id: str | None = Field(description="Run id (null where CloudWorks omits it).")
-    state: RunState = Field(description="running, succeeded, partly_succeeded, failed, cancelled.")
-    start_date: datetime | None = Field(description="Start.")
-    end_date: datetime | None = Field(description="End; null while running.")
-    message: str | None = Field(description="CloudWorks' message (row counts, reason).")
-    execution_error_code: int | None = Field(description="Error code; 38 = partial success.")
-    trigger_source: str | None = Field(description="manual, scheduled, manual_inf (flow), ...")
-
-
-def summarize(run: LatestRun | RunRecord | RunStatus) -> RunSummary:
-    return RunSummary(
-        run_id=run.id,
-        state=run_state(run),
-        start_date=run.start_date,
-        end_date=run.end_date,
-        message=run.message,
-        execution_error_code=run.execution_error_code,
-        trigger_source=run.trigger_source,
-    )
-
-
-class ActionErrors(BaseModel):
-    """The errors of one Anaplan action of a run."""
-
-    action_id: str = Field(description="Anaplan action id.")
-    action_name: str = Field(description="Anaplan action name.")
-    messages: list[str] = Field(description="Error lines (Anaplan's text).")
-    failure_dump: bool = Field(description="True when get_failure_dump can fetch failing rows.")
-
-
-class RunOutcome(BaseModel):
-    """Where a run stands, and what to call next."""
-
-    run_id: str = Field(description="Run id.")
-    integration_id: str = Field(description="Integration id.")
-    state: RunState | Literal["started"] = Field(
-        description="started (not waited for), or the run state."
-    )
-    message: str | None = Field(None, description="CloudWorks' message (row counts, reason).")
-    execution_error_code: int | None = Field(None, description="Error code; 38 = partial success.")
-    start_date: datetime | None = Field(None, description="Start.")
-    end_date: datetime | None = Field(None, description="End; null while running.")
-    errors: list[ActionErrors] = Field(
-        default_factory=list, description="Failed actions, first lines."
-    )
-    next_step: str | None = Field(None, description="The tool to call next, if any.")
-
-
-class RunErrorReport(BaseModel):
-    """Structured errors of one run."""
-
-    run_id: str = Field(description="Run id.")
-    actions: list[ActionErrors] = Field(description="Failed actions.")
-    next_step: str = Field(description="The tool to call next.")
-
-
-def action_errors(errors: RunErrors, lines: int | None = None) -> list[ActionErrors]:
-    return [
-        ActionErrors(
-            action_id=action.action_id,
-            action_name=action.action_name,
-            messages=[detail.local_message_text for detail in action.details][:lines],
-            failure_dump=action.failure_dump_generated,
-        )
-        for action in errors.actions
-    ]
-
-
-def dump_hint(run_id: str, actions: list[ActionErrors]) -> str | None:
-    dumps = [action.action_id for action in actions if action.failure_dump]
-    if not dumps:
-        return None
-    ids = ", ".join(f"'{action_id}'" for action_id in dumps)
-    return f"get_failure_dump with run_id='{run_id}' (and action_id {ids} for a process run)"
 
 
 def page_at(items: list[T], offset: int, total: int | None) -> Page[T]:
@@ -158,18 +74,9 @@ def progress_reporter(
     return report
 
 
-async def _outcome(ctx: Context[Any, Any], run: RunStatus) -> RunOutcome:
-    state = run_state(run)
-    outcome = RunOutcome(
-        run_id=run.id,
-        integration_id=run.integration_id,
-        state=state,
-        message=run.message,
-        execution_error_code=run.execution_error_code,
-        start_date=run.start_date,
-        end_date=run.end_date,
-    )
-    if state not in ("failed", "partly_succeeded"):
+async def _outcome(ctx: Context[Any, Any], run: RunStatus) -> RunReport:
+    outcome = run_report(run)
+    if outcome.outcome not in ("failed", "partial_success"):
         return outcome
     # Without its error lines the outcome still stands; the hint then points to get_run_errors.
     with contextlib.suppress(CloudWorksError):
@@ -189,7 +96,7 @@ async def run_integration(
     integration_id: IntegrationId,
     wait: Wait = False,
     timeout_seconds: TimeoutSeconds = 600,
-) -> RunOutcome:
+) -> RunReport:
     """Start a run of an integration. With wait, follow it and return the outcome: succeeded,
     partly succeeded (row counts), failed (code, error summary) or cancelled."""
     state = app_state(ctx)
@@ -205,8 +112,8 @@ async def run_integration(
     audit("run_integration", "ok", integration_id=integration_id, run_id=run_id)
     follow = f"call get_run_status with run_id='{run_id}' until it ends"
     if not wait:
-        return RunOutcome(
-            run_id=run_id, integration_id=integration_id, state="started", next_step=follow
+        return RunReport(
+            run_id=run_id, integration_id=integration_id, outcome="running", next_step=follow
         )
 
     def describe(current: RunStatus) -> str:
@@ -224,10 +131,10 @@ async def run_integration(
             clock=state.timing.clock,
         )
     except WaitTimeoutError:
-        return RunOutcome(
+        return RunReport(
             run_id=run_id,
             integration_id=integration_id,
-            state="running",
+            outcome="running",
             message=f"still running after {timeout_seconds:g} s",
             next_step=f"still running; {follow}",
         )
@@ -260,21 +167,13 @@ async def get_run_history(
     return page_at([summarize(run) for run in history.runs], offset, history.total_runs)
 
 
-async def get_run_status(ctx: Context[Any, Any], run_id: RunId) -> RunOutcome:
-    """One run: its state (running until it has an end date), message, error code and dates."""
+async def get_run_status(ctx: Context[Any, Any], run_id: RunId) -> RunReport:
+    """One run: its outcome (running until it has an end date), message, error code and dates."""
     run = await app_state(ctx).client.run_status(run_id)
-    outcome = RunOutcome(
-        run_id=run.id,
-        integration_id=run.integration_id,
-        state=run_state(run),
-        message=run.message,
-        execution_error_code=run.execution_error_code,
-        start_date=run.start_date,
-        end_date=run.end_date,
-    )
-    if outcome.state in ("failed", "partly_succeeded"):
+    outcome = run_report(run)
+    if outcome.outcome in ("failed", "partial_success"):
         outcome.next_step = f"call get_run_errors or diagnose_integration with run_id='{run.id}'"
-    elif outcome.state == "running":
+    elif outcome.outcome == "running":
         outcome.next_step = f"call get_run_status with run_id='{run.id}' again later"
     return outcome
 

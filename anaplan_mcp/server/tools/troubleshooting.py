@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
@@ -14,21 +13,13 @@ from anaplan_mcp.diagnosis.report import Diagnosis, FailedRuns, FailureDump
 from anaplan_mcp.diagnosis.scan import find_failures
 from anaplan_mcp.server.errors import InputError
 from anaplan_mcp.server.registry import ToolSpec
-from anaplan_mcp.server.state import AppState, app_state
+from anaplan_mcp.server.state import app_state
 from anaplan_mcp.server.tools.common import FlowId, IntegrationId, Limit, Offset, RunId
 
 ActionId = Annotated[
     str,
     Field(pattern=r"^\d{1,20}$", description="Import action id of a process run (get_run_errors)."),
 ]
-
-
-def wall_clock(state: AppState) -> datetime:
-    """Now, for judging schedules and windows: the sandbox's clock when serving one (so its
-    seeded story and tests agree), else UTC wall time. `timing.clock` is monotonic, not a date."""
-    if state.sandbox is not None:
-        return state.sandbox.clock.now()
-    return datetime.now(UTC)
 
 
 async def diagnose_integration(
@@ -64,7 +55,7 @@ async def diagnose_integration(
     state = app_state(ctx)
     target = Target(integration_id, integration_name, run_id, flow_id)
     try:
-        return await diagnose(state.client, target, now=wall_clock(state))
+        return await diagnose(state.client, target, now=state.now())
     except DiagnosisInputError as exc:
         raise InputError(str(exc)) from None
 
@@ -80,7 +71,7 @@ async def find_failed_runs(
     did not run when scheduled, most recent first, each with a one-line cause."""
     state = app_state(ctx)
     return await find_failures(
-        state.client, now=wall_clock(state), hours=hours, include_partial=include_partial
+        state.client, now=state.now(), hours=hours, include_partial=include_partial
     )
 
 
