@@ -49,5 +49,5 @@ async def run_sales_import_on(sandbox: Sandbox, client: Client, path: str, conte
     sandbox.store.storage[f"s3:{seed.SALES_BUCKET}"]["objects"][path] = content
     await call(client, "update_integration", integration_id=seed.SALES_IMPORT_ID, path=path)
     outcome = await call(client, "run_integration", integration_id=seed.SALES_IMPORT_ID, wait=True)
-    assert outcome["state"] == "partly_succeeded", outcome
+    assert outcome["outcome"] == "partial_success", outcome
     return str(outcome["run_id"])

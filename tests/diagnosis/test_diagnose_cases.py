@@ -50,7 +50,7 @@ async def test_partial_import_with_four_error_groups_ranks_and_counts_them(
 
     found = await call(client, "diagnose_integration", integration_id=seed.SALES_IMPORT_ID)
 
-    assert (found["outcome"], found["kind"]) == ("partial_success", "Import")
+    assert (found["outcome"], found["kind"]) == ("partial_success", "import")
     evidence = found["evidence"]
     assert evidence["run_id"] == run_id
     assert evidence["rows"] == {"loaded": 7, "failed": 7, "total": 14}
@@ -80,11 +80,11 @@ async def test_export_failed_now_is_explained_by_its_run_id(client: Client) -> N
     outcome = await call(
         client, "run_integration", integration_id=seed.FINANCE_EXPORT_ID, wait=True
     )
-    assert outcome["state"] == "failed"
+    assert outcome["outcome"] == "failed"
 
     found = await call(client, "diagnose_integration", run_id=outcome["run_id"])
 
-    assert (found["outcome"], found["kind"]) == ("failed", "Export")
+    assert (found["outcome"], found["kind"]) == ("failed", "export")
     assert found["integration_id"] == seed.FINANCE_EXPORT_ID
     evidence = found["evidence"]
     assert (evidence["run_id"], evidence["error_code"]) == (outcome["run_id"], 39)
@@ -102,7 +102,7 @@ async def test_rotated_bucket_key_makes_the_import_connection_invalid(
     # sales connection still presents the old one.
     sandbox.store.storage[f"s3:{seed.SALES_BUCKET}"]["credential"] = "AKIAROTATED:new-secret"
     outcome = await call(client, "run_integration", integration_id=seed.SALES_IMPORT_ID, wait=True)
-    assert outcome["state"] == "failed"
+    assert outcome["outcome"] == "failed"
 
     found = await call(client, "diagnose_integration", integration_id=seed.SALES_IMPORT_ID)
 
@@ -127,7 +127,7 @@ async def test_a_run_in_progress_has_no_outcome_yet_then_its_result(
     sandbox: Sandbox, client: Client
 ) -> None:
     started = await call(client, "run_integration", integration_id=seed.PRODUCTS_IMPORT_ID)
-    assert started["state"] == "started"
+    assert started["outcome"] == "running"
 
     running = await call(client, "diagnose_integration", integration_id=seed.PRODUCTS_IMPORT_ID)
 
@@ -148,7 +148,7 @@ async def test_a_running_run_by_its_id_is_reported_as_running(
 
     found = await call(client, "diagnose_integration", run_id=run["id"])
 
-    assert (found["outcome"], found["kind"]) == ("running", "Process")
+    assert (found["outcome"], found["kind"]) == ("running", "process")
     assert found["evidence"] == {"run_id": run["id"]}
     assert "no outcome yet" in found["cause"]
     tools = [c["tool"] for c in found["next_calls"]]

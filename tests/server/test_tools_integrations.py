@@ -52,13 +52,13 @@ async def test_list_is_sorted_compact_and_paged(client: Client) -> None:
         "kind": "import",
         "workspace_id": WS,
         "model_id": SALES,
-        "last_run_state": "partly_failed",
-        "last_run_at": sales["last_run_at"],
-        "last_run_message": sales["last_run_message"],
+        "latest_run": sales["latest_run"],
         "schedule": "daily at 02:00 Europe/London",
         "notification_id": sales["notification_id"],
     }
-    assert "3 failed" in sales["last_run_message"]
+    assert sales["latest_run"]["outcome"] == "partial_success"
+    assert sales["latest_run"]["trigger"] == "scheduled"
+    assert "3 failed" in sales["latest_run"]["message"]
     pages = [await call(client, "list_integrations", {"limit": 5, "offset": o}) for o in (0, 5, 10)]
     assert [page["next_offset"] for page in pages] == [5, 10, None]
     assert [i["name"] for page in pages for i in page["items"]] == names
@@ -79,9 +79,9 @@ async def test_list_is_sorted_compact_and_paged(client: Client) -> None:
             },
         ),
         ({"kind": "process"}, {"Month-end close", "Nightly sales refresh", "Workforce refresh"}),
-        ({"last_run": "failed"}, {"Month-end close", "P&L export to finance bucket"}),
-        ({"last_run": "partly_failed"}, {"Daily sales import"}),
-        ({"last_run": "running"}, {"Nightly sales refresh"}),
+        ({"outcome": "failed"}, {"Month-end close", "P&L export to finance bucket"}),
+        ({"outcome": "partial_success"}, {"Daily sales import"}),
+        ({"outcome": "running"}, {"Nightly sales refresh"}),
         ({"model_id": seed.WORKFORCE_MODEL_ID}, {"Headcount import", "Workforce refresh"}),
         ({"kind": "export", "model_id": FINANCE}, {"P&L export to finance bucket"}),
         ({"name": "zzz"}, set()),
@@ -102,13 +102,13 @@ async def test_list_mine_and_never_ran(client: Client) -> None:
         "create_integration",
         {**job_args("export"), "connection_id": S3, "path": "x/", "action_id": "116000000002"},
     )
-    never = await call(client, "list_integrations", {"last_run": "never"})
+    never = await call(client, "list_integrations", {"outcome": "never_ran"})
     assert [i["integration_id"] for i in never["items"]] == [created["integration_id"]]
 
 
 async def test_list_refuses_bad_filters(client: Client, sandbox: Sandbox) -> None:
-    text = await refused(client, sandbox, "list_integrations", {"last_run": "broken"})
-    assert "last_run" in text
+    text = await refused(client, sandbox, "list_integrations", {"outcome": "broken"})
+    assert "outcome" in text
     assert "model_id" in await refused(client, sandbox, "list_integrations", {"model_id": "x"})
     assert "limit" in await refused(client, sandbox, "list_integrations", {"limit": 0})
 
@@ -128,7 +128,7 @@ async def test_get_shows_jobs_schedule_run_and_notification(client: Client) -> N
         "113000000001",
     )
     assert view["schedule"]["type"] == "daily" and view["schedule"]["status"] == "Active"
-    assert view["latest_run"]["state"] == "partly_failed"
+    assert view["latest_run"]["outcome"] == "partial_success"
     assert view["latest_run"]["execution_error_code"] == 38
     assert view["notification_id"] and view["modified_at"]
 

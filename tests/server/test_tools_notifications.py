@@ -53,11 +53,11 @@ async def test_get_by_integration_and_by_id(client: Client, sandbox: Sandbox) ->
         kind: [u["user_guid"] for u in users] for kind, users in config["recipients"].items()
     }
     assert recipients == {
-        "success": [me],
-        "partial_failure": [me, jane],
-        "full_failure": [me, jane],
+        "succeeded": [me],
+        "partial_success": [me, jane],
+        "failed": [me, jane],
     }
-    assert config["recipients"]["success"][0] == {
+    assert config["recipients"]["succeeded"][0] == {
         "user_guid": me,
         "first_name": "Sandbox",
         "last_name": "User",
@@ -106,14 +106,14 @@ async def test_get_refuses_bad_arguments(
 async def test_set_replaces_an_existing_config(client: Client, sandbox: Sandbox) -> None:
     raj = guid(sandbox, "raj.patel@example.com")
     sandbox.faults.clear_requests()
-    args = {"integration_id": CONFIGURED, "channels": ["in_app"], "full_failure": [raj]}
+    args = {"integration_id": CONFIGURED, "channels": ["in_app"], "failed": [raj]}
     change = await call(client, "set_notification_config", args)
     before, after = change["before"], change["after"]
-    assert set(before["recipients"]) == {"success", "partial_failure", "full_failure"}
+    assert set(before["recipients"]) == {"succeeded", "partial_success", "failed"}
     assert after["notification_id"] == before["notification_id"]
     assert after["channels"] == ["in_app"]
     assert after["recipients"] == {
-        "full_failure": [{"user_guid": raj, "first_name": "Raj", "last_name": "Patel"}]
+        "failed": [{"user_guid": raj, "first_name": "Raj", "last_name": "Patel"}]
     }
     assert writes(sandbox) == [
         ("PUT", f"/2/0/integrations/notification/{after['notification_id']}")
@@ -125,30 +125,30 @@ async def test_set_creates_a_config_when_there_is_none(client: Client, sandbox: 
     await call(client, "delete_notification_config", {"notification_id": old, "confirm": old})
     me = guid(sandbox, "sandbox@example.com")
     sandbox.faults.clear_requests()
-    args = {"integration_id": BLANK, "channels": ["email", "in_app"], "success": [me],
-            "partial_failure": [me]}  # fmt: skip
+    args = {"integration_id": BLANK, "channels": ["email", "in_app"], "succeeded": [me],
+            "partial_success": [me]}  # fmt: skip
     change = await call(client, "set_notification_config", args)
     assert change["before"]["notification_id"] is None
     assert change["after"]["notification_id"] == notification_id(sandbox, BLANK) is not None
-    assert set(change["after"]["recipients"]) == {"success", "partial_failure"}
+    assert set(change["after"]["recipients"]) == {"succeeded", "partial_success"}
     assert writes(sandbox) == [("POST", "/2/0/integrations/notification")]
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ({"channels": ["email"]}, "give users for at least one of success"),
-        ({"channels": [], "success": ["a" * 32]}, "channels: expected at least 1"),
-        ({"channels": ["sms"], "success": ["a" * 32]}, "channels[0]: expected one of"),
-        ({"channels": ["email", "email"], "success": ["a" * 32]}, "channels: values must not"),
-        ({"channels": ["email"], "success": ["a" * 32] * 2}, "values must not repeat"),
-        ({"channels": ["email"], "success": [f"{i:032x}" for i in range(6)]},
-         "success: expected at most 5"),
-        ({"channels": ["email"], "full_failure": []}, "full_failure: expected at least 1"),
-        ({"channels": ["email"], "full_failure": ["jane@example.com"]},
-         "full_failure[0]: expected 32 lowercase hex"),
+        ({"channels": ["email"]}, "give users for at least one of succeeded"),
+        ({"channels": [], "succeeded": ["a" * 32]}, "channels: expected at least 1"),
+        ({"channels": ["sms"], "succeeded": ["a" * 32]}, "channels[0]: expected one of"),
+        ({"channels": ["email", "email"], "succeeded": ["a" * 32]}, "channels: values must not"),
+        ({"channels": ["email"], "succeeded": ["a" * 32] * 2}, "values must not repeat"),
+        ({"channels": ["email"], "succeeded": [f"{i:032x}" for i in range(6)]},
+         "succeeded: expected at most 5"),
+        ({"channels": ["email"], "failed": []}, "failed: expected at least 1"),
+        ({"channels": ["email"], "failed": ["jane@example.com"]},
+         "failed[0]: expected 32 lowercase hex"),
         ({"channels": ["email"], "failure": ["a" * 32]}, "unknown argument(s) failure"),
-        ({"success": ["a" * 32]}, "channels: required"),
+        ({"succeeded": ["a" * 32]}, "channels: required"),
     ],
 )  # fmt: skip
 async def test_set_refuses_bad_arguments_before_any_request(
@@ -161,12 +161,12 @@ async def test_set_refuses_bad_arguments_before_any_request(
 
 
 async def test_set_reports_unknown_users_from_cloudworks(client: Client, sandbox: Sandbox) -> None:
-    args = {"integration_id": CONFIGURED, "channels": ["email"], "success": ["a" * 32]}
+    args = {"integration_id": CONFIGURED, "channels": ["email"], "succeeded": ["a" * 32]}
     result = await client.call_tool("set_notification_config", args)
     assert result.is_error and "users" in text_of(result)
     assert set((await call(client, "get_notification_config", {"integration_id": CONFIGURED}))[
         "recipients"
-    ]) == {"success", "partial_failure", "full_failure"}  # fmt: skip
+    ]) == {"succeeded", "partial_success", "failed"}  # fmt: skip
 
 
 # ---- delete_notification_config

@@ -61,6 +61,14 @@ async def call(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:
     return result.structured_content
 
 
+def _at(item: dict[str, Any]) -> str:
+    return str(item.get("started_at") or item["due_at"])
+
+
+def _ident(item: dict[str, Any]) -> str:
+    return str(item.get("integration_id") or item["flow_id"])
+
+
 def advice(value: Any) -> list[str]:
     """Every string of a result outside the untrusted_data fields."""
     if isinstance(value, dict):
@@ -129,7 +137,7 @@ async def test_by_run_id_for_a_partly_failed_process_reads_its_action_dump(
     runs = [r for r in sandbox.store.runs.values() if r["integrationId"] == seed.NIGHTLY_PROCESS_ID]
     partial = max((r for r in runs if r["executionErrorCode"] == 38), key=lambda r: r["_startTs"])
     found = await call(client, "diagnose_integration", run_id=partial["id"])
-    assert (found["kind"], found["outcome"]) == ("Process", "partial_success")
+    assert (found["kind"], found["outcome"]) == ("process", "partial_success")
     assert found["evidence"]["run_id"] == partial["id"]
     dump_call = found["next_calls"][0]
     assert dump_call["arguments"] == {"run_id": partial["id"], "action_id": "112000000001"}
@@ -156,13 +164,13 @@ async def test_stopped_flow_names_the_failed_step_and_why_later_steps_did_not_ru
     client: Client,
 ) -> None:
     found = await call(client, "diagnose_integration", flow_id=seed.PLANNING_FLOW_ID)
-    assert (found["kind"], found["outcome"]) == ("Flow", "failed")
+    assert (found["kind"], found["outcome"]) == ("flow", "failed")
     assert found["integration_id"] == seed.FINANCE_EXPORT_ID
-    states = [(s["integration_id"], s["state"]) for s in found["steps"]]
+    states = [(s["integration_id"], s["outcome"]) for s in found["steps"]]
     assert states == [
         (seed.PRODUCTS_IMPORT_ID, "succeeded"),
         (seed.FINANCE_EXPORT_ID, "failed"),
-        (seed.HEADCOUNT_IMPORT_ID, "not_run"),
+        (seed.HEADCOUNT_IMPORT_ID, "not_reached"),
     ]
     assert "step 2" in found["steps"][2]["why"] and "stop" in found["steps"][2]["why"]
     assert seed.FINANCE_S3_CONNECTION_ID in found["cause"]
@@ -267,17 +275,17 @@ async def test_failure_dump_of_a_process_run_finds_its_action(
 async def test_find_failed_runs_window_order_and_causes(client: Client) -> None:
     found = await call(client, "find_failed_runs")
     items = found["items"]
-    assert [i["at"] for i in items] == sorted((i["at"] for i in items), reverse=True)
-    by_id = {i["id"]: i for i in items}
+    assert [_at(i) for i in items] == sorted((_at(i) for i in items), reverse=True)
+    by_id = {_ident(i): i for i in items}
     assert by_id[seed.SALES_IMPORT_ID]["outcome"] == "partial_success"
     assert "invalid" in by_id[seed.FINANCE_EXPORT_ID]["cause"]
     assert by_id[seed.PLANNING_FLOW_ID]["kind"] == "flow"
     assert "step 2 of 3" in by_id[seed.PLANNING_FLOW_ID]["cause"]
     assert "disabled" in by_id[seed.PIPELINE_EXPORT_ID]["cause"]
     assert "end date" in by_id[seed.FX_IMPORT_ID]["cause"]
-    assert all(i["at"] >= found["since"] for i in items)
+    assert all(_at(i) >= found["since"] for i in items)
     strict = await call(client, "find_failed_runs", include_partial=False)
-    assert seed.SALES_IMPORT_ID not in {i["id"] for i in strict["items"]}
+    assert seed.SALES_IMPORT_ID not in {_ident(i) for i in strict["items"]}
     short = await call(client, "find_failed_runs", hours=1)
     assert short["items"] == []
 
@@ -294,9 +302,9 @@ async def test_last_nights_failures_are_in_the_default_window_at_any_hour(
     sandbox = Sandbox(SandboxConfig(), clock=clock)
     async with make_client(sandbox) as client:
         found = await call(client, "find_failed_runs")
-    by_id = {i["id"]: i for i in found["items"]}
+    by_id = {_ident(i): i for i in found["items"]}
     assert by_id[seed.SALES_IMPORT_ID]["outcome"] == "partial_success"
-    assert datetime.fromisoformat(by_id[seed.SALES_IMPORT_ID]["at"]).hour == 2
+    assert datetime.fromisoformat(_at(by_id[seed.SALES_IMPORT_ID])).hour == 2
     assert "step 2 of 3" in by_id[seed.PLANNING_FLOW_ID]["cause"]
     assert "invalid" in by_id[seed.FINANCE_EXPORT_ID]["cause"]
 
@@ -311,7 +319,7 @@ async def test_find_failed_runs_on_a_500_integration_tenant_is_a_few_round_trips
     assert found["checked"]["integrations"] + found["checked"]["flows"] == 500
     assert len(requests) <= 20, requests
     assert sandbox.faults.in_flight_peak > 1
-    assert {i["id"] for i in found["items"]} >= {seed.SALES_IMPORT_ID, seed.PLANNING_FLOW_ID}
+    assert {_ident(i) for i in found["items"]} >= {seed.SALES_IMPORT_ID, seed.PLANNING_FLOW_ID}
 
 
 async def test_tools_are_read_only_in_the_runs_toolset(client: Client) -> None:
