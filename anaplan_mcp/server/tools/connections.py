@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 from mcp.server.mcpserver import Context, ElicitationResult, Resolve
 from pydantic import BaseModel, Field, ValidationError
 
+from anaplan_mcp.diagnosis.report import Compact
 from anaplan_mcp.models import (
     Connection,
     ConnectionPatch,
@@ -57,18 +59,55 @@ ServiceAccountKeyArg = Annotated[
 ]
 
 
+class ConnectionView(Compact):
+    """A connection without its secrets; its name and target are tenant data."""
+
+    connection_id: str
+    name: str
+    type: str = Field(description="AmazonS3, AzureBlob or GoogleBigQuery.")
+    bucket_name: str | None = None
+    role_arn: str | None = None
+    storage_account_name: str | None = None
+    container_name: str | None = None
+    dataset: str | None = None
+    workspace_id: str | None = None
+    valid: bool = Field(description="False when CloudWorks cannot reach the target with it.")
+    integration_error_code: int | None = Field(None, description="Why it is invalid.")
+    modified_at: datetime | None = None
+
+
+def connection_view(connection: Connection) -> ConnectionView:
+    body = connection.body
+    return ConnectionView(
+        connection_id=connection.connection_id,
+        name=body.name,
+        type=str(connection.connection_type),
+        bucket_name=body.bucket_name,
+        role_arn=body.role_arn,
+        storage_account_name=body.storage_account_name,
+        container_name=body.container_name,
+        dataset=body.dataset,
+        workspace_id=connection.workspace_id,
+        valid=connection.status == 1,
+        integration_error_code=None
+        if connection.status == 1
+        else connection.integration_error_code,
+        modified_at=connection.modification_date or connection.creation_date,
+    )
+
+
 class ConnectionChange(BaseModel):
     """A connection before and after an update (secrets are never shown)."""
 
     connection_id: str = Field(description="The connection.")
-    before: Connection = Field(description="As it was.")
-    after: Connection = Field(description="As it is now.")
+    before: ConnectionView = Field(description="As it was.")
+    after: ConnectionView = Field(description="As it is now.")
 
 
-async def _find(ctx: Context[Any, Any], connection_id: str) -> Connection:
+async def _find(ctx: Context[Any, Any], connection_id: str) -> ConnectionView:
     for connection in await app_state(ctx).client.list_connections():
         if connection.connection_id == connection_id:
-            return connection
+            return connection_view(connection)
     raise InputError(f"connection {connection_id} not found; call list_connections for valid ids.")
 
 
@@ -109,11 +148,11 @@ def _validated(tool: str, parse: Callable[[dict[str, Any]], M], data: dict[str, 
 
 async def list_connections(
     ctx: Context[Any, Any], limit: Limit = 25, offset: Offset = 0
-) -> Page[Connection]:
-    """List connections with their type, target (bucket, container or dataset) and status (1 valid,
-    0 invalid, with integration_error_code saying why)."""
+) -> Page[ConnectionView]:
+    """List connections with their type, target (bucket, container or dataset) and whether they
+    are valid (if not, integration_error_code says why)."""
     connections = await app_state(ctx).client.list_connections()
-    return page_of(connections, offset, limit)
+    return page_of([connection_view(c) for c in connections], offset, limit)
 
 
 async def create_connection(
@@ -132,7 +171,7 @@ async def create_connection(
     workspace_id: Annotated[
         HexId | None, Field(description="Only for restricted integration users.")
     ] = None,
-) -> Connection:
+) -> ConnectionView:
     """Create a connection; besides type and name give only the type's own fields. AmazonS3:
     access_key_id, secret_access_key, bucket_name, role_arn (optional). AzureBlob:
     storage_account_name, container_name, sas_token. GoogleBigQuery: dataset, service_account_key."""
@@ -202,13 +241,13 @@ async def update_connection(
     # A patch is checked (and its secret references resolved) before anything is read.
     patch = None if replace else _validated(tool, ConnectionPatch.model_validate, given)
     before = await _find(ctx, connection_id)
-    kind = str(before.connection_type)
+    kind = before.type
     _own(tool, kind, given)
     client = app_state(ctx).client
     if patch is not None:
         await client.patch_connection(connection_id, patch)
     else:
-        full = {"type": kind, "name": before.body.name, **given}
+        full = {"type": kind, "name": before.name, **given}
         await client.update_connection(
             connection_id, _validated(tool, parse_connection_input, full)
         )
