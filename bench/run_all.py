@@ -28,6 +28,7 @@ import _common
 import cold_start
 import concurrency
 import fuzz
+import journeys
 import load
 import overhead
 import paging
@@ -41,6 +42,7 @@ Benchmark = Callable[..., Awaitable[dict[str, Any]]]
 BENCHMARKS: list[tuple[str, Benchmark]] = [
     ("tokens", tokens.run),
     ("troubleshooting", troubleshooting.run),
+    ("journeys", journeys.run),
     ("overhead", overhead.run),
     ("concurrency", concurrency.run),
     ("paging", paging.run),

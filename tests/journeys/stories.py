@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from anaplan_mcp.sandbox import seed_ids as seed
-from tests.journeys.harness import Journey, suggested
+from tests.journeys.harness import Journey, next_calls, suggested
 
 Story = Callable[[Journey], Awaitable[dict[str, Any]]]
 
@@ -137,6 +137,24 @@ async def declined_delete(journey: Journey) -> dict[str, Any]:
     return {"refused": attempt.error, "text": attempt.text, "still_there": still["integration_id"]}
 
 
+async def guided_agent(journey: Journey) -> dict[str, Any]:
+    """An agent that knows nothing but find_failed_runs and the calls each result suggests: it
+    follows every item's first suggestion until a result explains a cause."""
+    found = await journey.call("find_failed_runs")
+    reached = 0
+    for item in items(found):
+        result = item
+        for _ in range(3):  # a few hops at most: find -> diagnose is one
+            first = next(iter(next_calls(result)), None)
+            if first is None:
+                break
+            result = await journey.follow(first)
+            if "what_happened" in result:
+                reached += 1
+                break
+    return {"items": len(items(found)), "diagnosed": reached}
+
+
 STORIES: dict[str, Story] = {
     "last_night": last_night,
     "set_up_load": set_up_load,
@@ -144,6 +162,7 @@ STORIES: dict[str, Story] = {
     "long_run": long_run,
     "notify_me": notify_me,
     "declined_delete": declined_delete,
+    "guided_agent": guided_agent,
 }
 # The least number of calls each story needs: what it must read or change, nothing else.
 FEWEST: dict[str, int] = {
@@ -160,4 +179,6 @@ FEWEST: dict[str, int] = {
     "notify_me": 3,
     # the refused delete, the check that it is still there
     "declined_delete": 2,
+    # find, then one diagnosis per failure of the seeded night
+    "guided_agent": 5,
 }

@@ -16,6 +16,7 @@ from tests.journeys.conftest import journey_on
 from tests.journeys.stories import (
     build_flow,
     declined_delete,
+    guided_agent,
     last_night,
     long_run,
     notify_me,
@@ -102,3 +103,13 @@ async def test_a_deletion_the_person_declines_deletes_nothing_whatever_the_model
     assert asked, "the person was never asked"
     assert result["refused"] and "did not confirm" in result["text"]
     assert journey.tools_called == ["delete_integration", "get_integration"]
+
+
+async def test_an_agent_that_only_follows_suggestions_diagnoses_every_failure_of_the_night() -> (
+    None
+):
+    async with journey_on() as journey:
+        result = await guided_agent(journey)
+    assert result["items"] >= 3
+    assert result["diagnosed"] == result["items"]
+    assert journey.tools_called == ["find_failed_runs", *["diagnose_integration"] * result["items"]]
