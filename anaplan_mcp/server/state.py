@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -69,6 +70,15 @@ def app_state(ctx: Context[Any, Any]) -> AppState:
     """The `AppState` of the server handling `ctx`."""
     state: AppState = ctx.request_context.lifespan_context
     return state
+
+
+def wall_clock(state: AppState) -> datetime:
+    """Now, for judging schedules, windows and today's date: the sandbox's clock when serving one
+    (so its seeded story and tests agree), else UTC wall time. `timing.clock` is monotonic, not a
+    date."""
+    if state.sandbox is not None:
+        return state.sandbox.clock.now()
+    return datetime.now(UTC)
 
 
 class StateHolder:

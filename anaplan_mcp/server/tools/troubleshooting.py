@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
@@ -14,21 +13,13 @@ from anaplan_mcp.diagnosis.report import Diagnosis, FailedRuns, FailureDump
 from anaplan_mcp.diagnosis.scan import find_failures
 from anaplan_mcp.server.errors import InputError
 from anaplan_mcp.server.registry import ToolSpec
-from anaplan_mcp.server.state import AppState, app_state
+from anaplan_mcp.server.state import app_state, wall_clock
 from anaplan_mcp.server.tools.common import FlowId, IntegrationId, Limit, Offset, RunId
 
 ActionId = Annotated[
     str,
     Field(pattern=r"^\d{1,20}$", description="Import action id of a process run (get_run_errors)."),
 ]
-
-
-def wall_clock(state: AppState) -> datetime:
-    """Now, for judging schedules and windows: the sandbox's clock when serving one (so its
-    seeded story and tests agree), else UTC wall time. `timing.clock` is monotonic, not a date."""
-    if state.sandbox is not None:
-        return state.sandbox.clock.now()
-    return datetime.now(UTC)
 
 
 async def diagnose_integration(
