@@ -12,8 +12,9 @@ from typing import Any, TextIO
 from mcp import Client
 from mcp.server import MCPServer
 
+from anaplan_mcp.server.catalogue import kind_of
+
 _FIRST_SENTENCE = re.compile(r"(?<!e\.g)(?<!i\.e)\.\s")
-_KIND = {(True, False): "read", (False, False): "write", (False, True): "destructive"}
 
 
 class ArgumentsError(ValueError):
@@ -51,10 +52,7 @@ async def list_tools(server: MCPServer, out: TextIO | None = None) -> int:
         tools = (await client.list_tools()).tools
     width = max(len(tool.name) for tool in tools)
     for tool in tools:
-        hints = tool.annotations
-        kind = _KIND.get(
-            (bool(hints and hints.read_only_hint), bool(hints and hints.destructive_hint))
-        )
+        kind = kind_of(tool.annotations, tool.input_schema)
         text = " ".join((tool.description or "").split())
         summary = _FIRST_SENTENCE.split(text, maxsplit=1)[0].rstrip(".")
         out.write(f"{tool.name:<{width}}  {kind:<11}  {summary}\n")

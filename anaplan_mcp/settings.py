@@ -14,6 +14,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from anaplan_mcp.cloudworks.regions import REGIONS
 
 TOOLSETS = ("connections", "integrations", "runs", "schedules", "flows", "notifications")
+# The toolset of the tools every other one needs (who the user is, what day it is): listed
+# whatever ANAPLAN_MCP_TOOLSETS says, so it is not one of its choices.
+ALWAYS = "always"
 
 AuthMode = Literal["sandbox", "passthrough", "certificate", "basic", "token"]
 

@@ -33,10 +33,10 @@ from anaplan_mcp.cli import build_parser
 from anaplan_mcp.cloudworks.regions import REGIONS
 from anaplan_mcp.server import catalogue
 from anaplan_mcp.server.app import create_server
-from anaplan_mcp.server.registry import catalogue_entry
+from anaplan_mcp.server.registry import ToolSpec, catalogue_entry
 from anaplan_mcp.server.secrets import SECRET_PREFIX
 from anaplan_mcp.server.tools import ALL_TOOLS
-from anaplan_mcp.settings import TOOLSETS, Settings
+from anaplan_mcp.settings import ALWAYS, TOOLSETS, Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -202,13 +202,19 @@ def one_line(description: str | None) -> str:
     return line
 
 
+LETTERS = {"read": "R", "write": "W", "destructive": "O", "delete": "D"}
+
+
 def _access(tool: Tool) -> str:
-    hints = tool.annotations
-    if hints is not None and hints.read_only_hint:
-        return "R"
-    if hints is not None and hints.destructive_hint:
-        return "D"
-    return "W"
+    """R, W, O or D from what a host sees of the tool."""
+    return LETTERS[catalogue.kind_of(tool.annotations, tool.input_schema)]
+
+
+def _declared(spec: ToolSpec) -> str:
+    """The same letter from the tool's declaration."""
+    if spec.access == "write" and spec.destructive_effect:
+        return "O"
+    return ACCESS[spec.access]
 
 
 def _arguments(tool: Tool) -> str:
@@ -220,16 +226,19 @@ def _arguments(tool: Tool) -> str:
 
 def tools_section(tools: Sequence[Tool]) -> str:
     toolset = {spec.name: spec.toolset for spec in ALL_TOOLS}
-    declared = {spec.name: ACCESS[spec.access] for spec in ALL_TOOLS}
+    declared = {spec.name: _declared(spec) for spec in ALL_TOOLS}
     order = {name: index for index, name in enumerate(toolset)}
     for tool in tools:
         if declared.get(tool.name) != _access(tool):
             raise SystemExit(f"{tool.name}: its annotations disagree with its ToolSpec access")
-    ranked = sorted(tools, key=lambda t: (TOOLSETS.index(toolset[t.name]), order[t.name]))
-    counts = {kind: sum(_access(t) == kind for t in tools) for kind in "RWD"}
+    sets = (*TOOLSETS, ALWAYS)
+    ranked = sorted(tools, key=lambda t: (sets.index(toolset[t.name]), order[t.name]))
+    counts = {kind: sum(_access(t) == kind for t in tools) for kind in "RWOD"}
     rows = [
-        f"{len(tools)} tools: {counts['R']} read (R), {counts['W']} write (W), "
-        f"{counts['D']} destructive (D). Arguments marked `?` are optional.",
+        f"{len(tools)} tools: {counts['R']} read (R), {counts['W']} write (W), {counts['O']} "
+        "writes that can overwrite data or settings or stop a run (O: annotated destructive, "
+        f"not asked first), {counts['D']} deletes (D: ask the user first). Toolset `{ALWAYS}` "
+        "is listed whatever the toolsets. Arguments marked `?` are optional.",
         "",
         "| tool | toolset | | what it does | arguments |",
         "|---|---|---|---|---|",

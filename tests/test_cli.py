@@ -42,6 +42,11 @@ def test_tools_lists_every_tool_with_its_kind(capsys: pytest.CaptureFixture[str]
     assert main(["tools", "--sandbox", "--read-only"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines and all(line.split()[1] == "read" for line in lines)
+    assert main(["tools", "--sandbox"]) == 0
+    kinds = {line.split()[0]: line.split()[1] for line in capsys.readouterr().out.splitlines()}
+    # A load overwrites data but is not a delete: it does not ask, a delete does.
+    assert (kinds["run_integration"], kinds["delete_flow"]) == ("destructive", "delete")
+    assert (kinds["create_flow"], kinds["who_am_i"]) == ("write", "read")
 
 
 def test_check_passes_on_the_sandbox(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,4 +1,5 @@
-"""Read-only Integration API v2 calls (contract sheet §13) and the token check."""
+"""Read-only Integration API v2 calls (contract sheet §13): workspaces, models, the signed-in
+user; and the token check."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from anaplan_mcp.cloudworks.arguments import segment
 from anaplan_mcp.cloudworks.auth import TOKEN_SCHEME
 from anaplan_mcp.cloudworks.core import ClientCore
 from anaplan_mcp.cloudworks.errors import InvalidInputError
-from anaplan_mcp.models import AnaplanModel, ModelObject, Workspace
+from anaplan_mcp.models import AnaplanModel, ModelObject, User, Workspace
 
 ObjectKind = Literal["imports", "exports", "processes", "files"]
 OBJECT_KINDS: tuple[ObjectKind, ...] = ("imports", "exports", "processes", "files")
@@ -57,6 +58,11 @@ class ModelOps(ClientCore):
         path = f"/workspaces/{workspace}/models/{model}/{kind}"
         items = await self._list_all(path, kind, base="api")
         return [ModelObject.model_validate(item) for item in items]
+
+    async def get_me(self) -> User:
+        """`GET {api}/users/me`: the user whose token the call carries."""
+        body = await self._request("GET", "/users/me", base="api", unwrap=("user",))
+        return User.model_validate(body)
 
     async def validate_token(self) -> TokenCheck:
         """`GET {auth}/token/validate` with the current token (signing in first if needed)."""

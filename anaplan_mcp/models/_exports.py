@@ -111,6 +111,7 @@ from anaplan_mcp.models.schedules import (
     ScheduleType,
     WeeklySchedule,
 )
+from anaplan_mcp.models.users import User
 from anaplan_mcp.models.workspaces import AnaplanModel, ModelObject, Workspace
 
 __all__ = [
@@ -197,6 +198,7 @@ __all__ = [
     "TableTargetInput",
     "TimeZoneName",
     "TriggerSource",
+    "User",
     "WeeklySchedule",
     "WireModel",
     "Workspace",

@@ -28,6 +28,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from anaplan_mcp.sandbox.clock import Clock
+from anaplan_mcp.sandbox.seed_data import user_guid
 
 SEEDED_USER = "sandbox@example.com"
 SEEDED_PASSWORD = "sandbox"
@@ -37,14 +38,6 @@ SEEDED_CUSTOMER_GUID = uuid.uuid5(uuid.NAMESPACE_DNS, "customer.sandbox.example.
 CERTIFICATE_TIMESTAMP_WINDOW_SECONDS = 5 * 60
 MINIMUM_ENCODED_DATA_BYTES = 100
 _MILLISECONDS_THRESHOLD = 100_000_000_000  # above this an epoch value must be in milliseconds
-
-
-def user_guid(user_id: str) -> str:
-    """The stable 32-hex `userGuid` the sandbox reports for a user id."""
-    return uuid.uuid5(uuid.NAMESPACE_URL, f"anaplan-sandbox:user:{user_id}").hex
-
-
-SEEDED_USER_GUID = user_guid(SEEDED_USER)
 
 
 @dataclass

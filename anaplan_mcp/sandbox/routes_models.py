@@ -1,6 +1,7 @@
-"""The read-only part of the Anaplan Integration API v2: workspaces, models, actions, files.
+"""The read-only part of the Anaplan Integration API v2: workspaces, models, actions, files, and
+the signed-in user.
 
-Served on the same port under /2/0/workspaces and /2/0/models (contract §13).
+Served on the same port under /2/0/workspaces, /2/0/models and /2/0/users/me (contract §13).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from starlette.routing import BaseRoute
 
 from anaplan_mcp.sandbox.responses import not_found
 from anaplan_mcp.sandbox.routes_base import Call, route
+from anaplan_mcp.sandbox.seed_data import user_guid
 from anaplan_mcp.sandbox.store import Record
 
 if TYPE_CHECKING:
@@ -27,10 +29,14 @@ def model_routes(sandbox: Sandbox) -> list[BaseRoute]:
         route(sandbox, "/workspaces", list_workspaces, ["GET"]),
         route(sandbox, "/models", list_all_models, ["GET"]),
         route(sandbox, "/workspaces/{workspaceId}/models", list_workspace_models, ["GET"]),
+        route(sandbox, "/users/me", get_me, ["GET"]),
     ]
     for kind in ("imports", "exports", "processes", "files"):
         routes.append(route(sandbox, f"{MODEL_PATH}/{kind}", list_model_objects, ["GET"]))
     return routes
+
+
+SUCCESS = {"code": 200, "message": "Success."}
 
 
 def _listing(key: str, items: list[Record], schema: str) -> JSONResponse:
@@ -39,8 +45,23 @@ def _listing(key: str, items: list[Record], schema: str) -> JSONResponse:
         "paging": {"currentPageSize": len(items), "totalSize": len(items), "offset": 0},
         "schema": SCHEMA_ROOT + schema,
     }
-    status = {"code": 200, "message": "Success."}
-    return JSONResponse({"meta": meta, "status": status, key: items})
+    return JSONResponse({"meta": meta, "status": SUCCESS, key: items})
+
+
+async def get_me(call: Call) -> Response:
+    """GET /2/0/users/me: the user the token belongs to."""
+    known = call.store.users.get(call.user_id, {})
+    user = {
+        "id": user_guid(call.user_id),
+        "active": True,
+        "email": call.user_id,  # sandbox user ids are their sign-in emails
+        "emailOptIn": False,
+        "firstName": known.get("firstName", ""),
+        "lastName": known.get("lastName", ""),
+        # They hold a live token, so they signed in no later than now.
+        "lastLoginDate": call.now.strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
+    }
+    return JSONResponse({"meta": {"schema": SCHEMA_ROOT + "user"}, "status": SUCCESS, "user": user})
 
 
 def _model(record: Record, workspace: Record) -> Record:

@@ -64,11 +64,17 @@ def _export(action_id: str, name: str, header: list[str], rows: list[list[Any]])
     }
 
 
+def user_guid(user_id: str) -> str:
+    """The stable 32-hex GUID of a user: what notification configs, `/users/me` and
+    `/token/validate` call them."""
+    return derived_id("seed", "user", user_id)
+
+
 def users() -> dict[str, Record]:
     """The tenant's users with the 32-hex guids notification configs refer to."""
     return {
         user_id: {
-            "userGuid": derived_id("seed", "user", user_id),
+            "userGuid": user_guid(user_id),
             "firstName": first,
             "lastName": last,
         }

@@ -8,8 +8,10 @@ from __future__ import annotations
 from anaplan_mcp.sandbox.seed_data import (
     FINANCE_MODEL_ID,
     SALES_MODEL_ID,
+    SANDBOX_USER_ID,
     WORKFORCE_MODEL_ID,
     WORKSPACE_ID,
+    user_guid,
 )
 from anaplan_mcp.sandbox.store import derived_id
 
@@ -41,6 +43,8 @@ __all__ = [
     "SALES_IMPORT_ID",
     "SALES_MODEL_ID",
     "SALES_S3_CONNECTION_ID",
+    "SANDBOX_USER_GUID",
+    "SANDBOX_USER_ID",
     "WORKFORCE_FLOW_ID",
     "WORKFORCE_MODEL_ID",
     "WORKFORCE_PROCESS_ID",
@@ -53,6 +57,9 @@ def seed_id(kind: str, name: str) -> str:
     """The id of a seeded object of `kind` named `name`."""
     return derived_id("seed", kind, name)
 
+
+# The signed-in user of the sandbox (sandbox@example.com), as /users/me and notifications know it.
+SANDBOX_USER_GUID = user_guid(SANDBOX_USER_ID)
 
 SALES_S3_CONNECTION_ID = seed_id("connection", "Sales landing (S3)")
 FINANCE_S3_CONNECTION_ID = seed_id("connection", "Finance exports (S3)")  # invalid: rotated key

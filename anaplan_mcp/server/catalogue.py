@@ -25,6 +25,8 @@ from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
 from mcp.types import ToolAnnotations
 from pydantic import Field, PrivateAttr
 
+from anaplan_mcp.settings import ALWAYS
+
 Access = Literal["read", "write", "destructive"]
 FILE = "catalogue.json"
 logger = logging.getLogger(__name__)
@@ -39,6 +41,7 @@ class ToolEntry:
     toolset: str
     access: Access
     idempotent: bool
+    destructive_effect: bool
     title: str
     description: str
     input_schema: dict[str, Any]
@@ -56,14 +59,33 @@ def render(entries: list[ToolEntry]) -> str:
     return json.dumps([asdict(entry) for entry in entries], indent=1, ensure_ascii=False) + "\n"
 
 
-def annotations_for(access: Access, idempotent: bool) -> ToolAnnotations:
-    # All four hints are set explicitly: hosts treat a missing hint as the unsafe default.
+def annotations_for(access: Access, idempotent: bool, destructive_effect: bool) -> ToolAnnotations:
+    """The four hints, all set: hosts treat a missing hint as the unsafe default.
+
+    destructiveHint is true for deletes (access "destructive", which also ask for confirmation)
+    and for writes whose effect can destroy what was there without deleting anything
+    (`destructive_effect`: a load overwriting model data, a whole config replaced), so that a host
+    which approves non-destructive tools unasked does not start those either.
+    """
     return ToolAnnotations(
         read_only_hint=access == "read",
-        destructive_hint=access == "destructive",
+        destructive_hint=access == "destructive" or destructive_effect,
         idempotent_hint=access != "write" or idempotent,
         open_world_hint=True,
     )
+
+
+Kind = Literal["read", "write", "destructive", "delete"]
+
+
+def kind_of(annotations: ToolAnnotations | None, input_schema: dict[str, Any]) -> Kind:
+    """What a tool does, from what a host sees of it: a read; a write; a write that can destroy
+    what was there without asking (destructiveHint, no `confirm`); a delete, which asks first."""
+    if annotations is not None and annotations.read_only_hint:
+        return "read"
+    if annotations is not None and annotations.destructive_hint:
+        return "delete" if "confirm" in input_schema.get("properties", {}) else "destructive"
+    return "write"
 
 
 class DeferredTool(Tool):
@@ -86,7 +108,7 @@ class DeferredTool(Tool):
             title=entry.title,
             description=entry.description,
             parameters=entry.input_schema,
-            annotations=annotations_for(entry.access, entry.idempotent),
+            annotations=annotations_for(entry.access, entry.idempotent, entry.destructive_effect),
             module=entry.module,
         )
 
@@ -140,7 +162,7 @@ def select_tools(
     tools: dict[str, DeferredTool] = {}
     refused: dict[str, str] = {}
     for entry in entries:
-        if entry.toolset not in wanted:
+        if entry.toolset not in wanted and entry.toolset != ALWAYS:
             refused[entry.name] = (
                 f"{entry.name} is not enabled on this server: its toolset '{entry.toolset}' is not "
                 "in ANAPLAN_MCP_TOOLSETS / --toolsets."

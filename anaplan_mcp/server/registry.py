@@ -35,6 +35,9 @@ class ToolSpec:
     access: Access
     title: str
     idempotent: bool = False
+    # A write that can destroy what was there (see `annotations_for`); it does not ask first:
+    # only access "destructive" (deletes) does.
+    destructive_effect: bool = False
 
     @property
     def name(self) -> str:
@@ -93,7 +96,7 @@ def build_tool(spec: ToolSpec) -> Tool:
         name=spec.name,
         title=spec.title,
         description=describe(spec.fn),
-        annotations=annotations_for(spec.access, spec.idempotent),
+        annotations=annotations_for(spec.access, spec.idempotent, spec.destructive_effect),
         structured_output=False,
     )
     tool.parameters = compact_schema(tool.parameters)
@@ -111,6 +114,7 @@ def catalogue_entry(spec: ToolSpec) -> ToolEntry:
         toolset=spec.toolset,
         access=spec.access,
         idempotent=spec.idempotent,
+        destructive_effect=spec.destructive_effect,
         title=spec.title,
         description=tool.description,
         input_schema=tool.parameters,

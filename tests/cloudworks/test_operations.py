@@ -84,6 +84,14 @@ async def test_validate_token_names_the_user(cw: CloudWorksClient) -> None:
     assert check.expires_at is not None
 
 
+async def test_get_me_names_the_signed_in_user(cw: CloudWorksClient, sandbox: Sandbox) -> None:
+    sandbox.faults.clear_requests()
+    me = await cw.get_me()
+    assert (me.id, me.email, me.full_name) == (seed.SANDBOX_USER_GUID, USER, "Sandbox User")
+    assert me.id == users()[SANDBOX_USER_ID]["userGuid"]  # the GUID notifications take
+    assert [r.path for r in sent(sandbox, "GET", "/users/")] == ["/2/0/users/me"]
+
+
 async def test_connection_lifecycle(cw: CloudWorksClient) -> None:
     connection_id = await cw.create_connection(S3ConnectionInput.model_validate(_s3("first")))
     listed = {c.connection_id: c for c in await cw.list_connections()}

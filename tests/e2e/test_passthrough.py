@@ -20,6 +20,8 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import CallToolResult, TextContent
 
+from anaplan_mcp.sandbox.seed_ids import SANDBOX_USER_GUID
+
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
@@ -121,6 +123,17 @@ async def test_a_caller_with_its_own_token_lists_integrations(
     assert result.structured_content is not None
     assert len(result.structured_content["items"]) == 3
     assert result.structured_content["total"] > 3
+
+
+async def test_who_am_i_names_the_caller_of_the_token(sandbox_url: str, mcp_url: str) -> None:
+    async with _caller(mcp_url, _login(sandbox_url)) as client:
+        result = await client.call_tool("who_am_i", {})
+    assert not result.is_error, _text(result)
+    assert result.structured_content is not None
+    assert result.structured_content["user_id"] == SANDBOX_USER_GUID
+    async with _caller(mcp_url, None) as client:
+        anonymous = await client.call_tool("who_am_i", {})
+    assert anonymous.is_error and "no caller token" in _text(anonymous)
 
 
 async def test_a_caller_without_a_token_gets_a_clear_refusal(mcp_url: str) -> None:

@@ -19,7 +19,7 @@ DOCUMENTED_TOOLS = {
     *("diagnose_integration", "find_failed_runs", "schedule_integration"),
     *("set_schedule_status", "delete_schedule", "list_flows", "get_flow", "create_flow"),
     *("update_flow", "delete_flow", "run_flow", "get_notification_config"),
-    *("set_notification_config", "delete_notification_config"),
+    *("set_notification_config", "delete_notification_config", "who_am_i"),
 }
 DOCUMENTED_PROMPTS = {
     "troubleshoot-failed-run",

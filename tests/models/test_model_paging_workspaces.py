@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from anaplan_mcp.models import AnaplanModel, ModelObject, PagingMeta, Workspace
+from anaplan_mcp.models import AnaplanModel, ModelObject, PagingMeta, User, Workspace
 
 
 def test_paging_from_meta_with_tenant_counts() -> None:
@@ -52,3 +52,25 @@ def test_integration_api_objects_tolerate_extra_fields() -> None:
         }
     )
     assert action.model_dump()["import_data_source_id"] == "113000000011"
+
+
+def test_the_signed_in_user_reads_the_wire_and_tolerates_gaps() -> None:
+    wire = {
+        "id": "8a81b09d5e8c6f27015ea5ae8fcd0000",
+        "active": True,
+        "email": "jane.roe@example.com",
+        "emailOptIn": False,
+        "firstName": "Jane",
+        "lastName": "Roe",
+        "lastLoginDate": "2026-11-23T07:59:00.000+0000",
+        "customerId": "ignored",
+    }
+    user = User.model_validate(wire)
+    assert (user.id, user.email, user.email_opt_in, user.full_name) == (
+        "8a81b09d5e8c6f27015ea5ae8fcd0000",
+        "jane.roe@example.com",
+        False,
+        "Jane Roe",
+    )
+    assert user.last_login_date == "2026-11-23T07:59:00.000+0000"
+    assert User.model_validate({"id": "x", "lastName": "Roe"}).full_name == "Roe"

@@ -37,7 +37,10 @@ def test_every_tool_is_listed_with_an_object_schema(fuzz: FuzzTarget) -> None:
     TOOL_NAMES,
 )
 def test_schema_valid_arguments_get_a_result(fuzz: FuzzTarget, name: str) -> None:
-    assert fuzz_tool(fuzz, fuzz.tools[name], "valid", EXAMPLES) >= EXAMPLES
+    tool = fuzz.tools[name]
+    # A tool without arguments has one valid call, {}; Hypothesis stops once it has tried it.
+    wanted = EXAMPLES if tool.input_schema.get("properties") else 1
+    assert fuzz_tool(fuzz, tool, "valid", EXAMPLES) >= wanted
 
 
 @pytest.mark.parametrize("name", TOOL_NAMES)

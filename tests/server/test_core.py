@@ -111,6 +111,7 @@ async def test_toolsets_limit_the_surface(make_server: Callable[..., MCPServer])
             "create_connection",
             "update_connection",
             "delete_connection",
+            "who_am_i",  # in every toolset
         }
 
 

@@ -69,7 +69,7 @@ async def test_full_tool_list_fits_its_token_budget(
     make_server: Callable[..., MCPServer],
 ) -> None:
     tools = await tools_of(make_server())
-    assert len(tools) == 30
+    assert len(tools) == 31
     assert model_tokens(tools) <= FULL_BUDGET
 
 

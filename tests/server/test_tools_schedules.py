@@ -123,6 +123,52 @@ async def test_bad_schedules_are_refused_before_any_request(
     assert "Mars" not in text and "01/12" not in text  # inputs are never echoed
 
 
+# The fixture's clock reads 2026-11-23 08:00 UTC; twelve hours on, Auckland (UTC+13) is a day ahead.
+EVENING = 12 * 3600
+
+
+@pytest.mark.parametrize(
+    ("timezone", "today"), [("Europe/London", "2026-11-23"), ("Pacific/Auckland", "2026-11-24")]
+)
+async def test_start_date_defaults_to_today_in_the_schedules_zone(
+    client: Client, sandbox: Sandbox, timezone: str, today: str
+) -> None:
+    sandbox.clock.advance(EVENING)
+    args = {"integration_id": UNSCHEDULED, "type": "daily", "time": "02:00", "timezone": timezone}
+    change = await call(client, "schedule_integration", args)
+    assert change["after"]["start_date"] == today
+    saved = stored(sandbox, UNSCHEDULED)
+    assert saved is not None and saved["startDate"] == today
+
+
+@pytest.mark.parametrize(
+    ("timezone", "start_date", "today"),
+    [
+        ("Europe/London", "2026-11-22", "2026-11-23"),
+        ("Pacific/Auckland", "2026-11-23", "2026-11-24"),  # still today in London
+        ("UTC", "2025-06-01", "2026-11-23"),
+    ],
+)
+async def test_a_start_date_in_the_past_is_refused_before_any_request(
+    client: Client, sandbox: Sandbox, timezone: str, start_date: str, today: str
+) -> None:
+    sandbox.clock.advance(EVENING)
+    args = {"integration_id": SCHEDULED, "type": "daily", "time": "02:00"}
+    args.update(timezone=timezone, start_date=start_date)
+    text = await refused(client, sandbox, "schedule_integration", args)
+    assert "start_date: must not be in the past" in text
+    assert f"today in that time zone is {today}" in text
+    assert "\n" not in text
+
+
+async def test_today_is_not_the_past(client: Client, sandbox: Sandbox) -> None:
+    sandbox.clock.advance(EVENING)
+    args = {"integration_id": UNSCHEDULED, "type": "daily", "time": "02:00"}
+    args.update(timezone="Pacific/Auckland", start_date="2026-11-24")
+    change = await call(client, "schedule_integration", args)
+    assert change["after"]["start_date"] == "2026-11-24"
+
+
 async def test_unknown_integration(client: Client) -> None:
     args = {"integration_id": "0" * 32, "type": "daily", "time": "05:00", **BASE}
     result = await client.call_tool("schedule_integration", args)
@@ -217,4 +263,6 @@ async def test_annotations(client: Client) -> None:
     tools = {tool.name: tool.annotations for tool in (await client.list_tools()).tools}
     assert all(tools[name].read_only_hint is False for name in TOOLS)  # type: ignore[union-attr]
     assert tools["delete_schedule"].destructive_hint is True  # type: ignore[union-attr]
+    # Replacing a schedule loses the old one: destructive, though it does not ask.
+    assert tools["schedule_integration"].destructive_hint is True  # type: ignore[union-attr]
     assert tools["set_schedule_status"].idempotent_hint is True  # type: ignore[union-attr]

@@ -6,6 +6,7 @@ from anaplan_mcp.server.registry import ToolSpec
 from anaplan_mcp.server.tools import (
     connections,
     flows,
+    identity,
     integrations,
     notifications,
     runs,
@@ -21,4 +22,5 @@ ALL_TOOLS: list[ToolSpec] = [
     *flows.TOOLS,
     *notifications.TOOLS,
     *troubleshooting.TOOLS,
+    *identity.TOOLS,
 ]

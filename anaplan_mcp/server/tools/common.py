@@ -29,7 +29,7 @@ Limit = Annotated[int, Field(ge=1, le=200, description="Items per page.")]
 Offset = Annotated[int, Field(ge=0, description="next_offset of the previous page.")]
 Confirm = Annotated[
     str | None,
-    Field(description="The id again, if the user cannot be asked."),
+    Field(description="If the user cannot be asked: the id, once they agreed."),
 ]
 
 
@@ -62,45 +62,69 @@ class Confirmation(BaseModel):
     confirm: bool = Field(description="Yes, delete it permanently.")
 
 
-async def _ask(ctx: Context[Any, Any], noun: str, ident: str, confirm: str | None) -> Any:
-    if confirm == ident:
-        return Confirmation(confirm=True)
+class UnaskedConfirmation(Confirmation):
+    """Stands in for the user's answer when the client cannot ask them: `confirm` says whether
+    the call carried confirm=<the id>."""
+
+
+def can_ask_user(ctx: Context[Any, Any]) -> bool:
+    """Whether the client can put a question to its user (form elicitation), judged as the SDK
+    judges it before sending one."""
     capabilities = ctx.client_capabilities
-    if capabilities is None or capabilities.elicitation is None:
-        return Confirmation(confirm=False)
-    return Elicit(f"Permanently delete {noun} {ident}? This cannot be undone.", Confirmation)
+    elicitation = capabilities.elicitation if capabilities is not None else None
+    return elicitation is not None and (elicitation.form is not None or elicitation.url is None)
+
+
+async def ask_before_deleting(
+    ctx: Context[Any, Any], question: str, ident: str, confirm: str | None
+) -> Any:
+    """The resolver's answer: the user's, whenever the client can ask them."""
+    if can_ask_user(ctx):
+        # Only a person confirms: `confirm` is written by the model, so it is ignored here.
+        return Elicit(question, Confirmation)
+    return UnaskedConfirmation(confirm=confirm == ident)
+
+
+def _question(noun: str, ident: str) -> str:
+    return f"Permanently delete {noun} {ident}? This cannot be undone."
 
 
 # One resolver per id name: the SDK hands a resolver the tool arguments it names.
 async def confirm_connection(
     connection_id: str, ctx: Context[Any, Any], confirm: str | None = None
 ) -> Any:
-    return await _ask(ctx, "connection", connection_id, confirm)
+    return await ask_before_deleting(
+        ctx, _question("connection", connection_id), connection_id, confirm
+    )
 
 
 async def confirm_integration(
     integration_id: str, ctx: Context[Any, Any], confirm: str | None = None
 ) -> Any:
-    return await _ask(ctx, "integration", integration_id, confirm)
+    return await ask_before_deleting(
+        ctx, _question("integration", integration_id), integration_id, confirm
+    )
 
 
 async def confirm_flow(flow_id: str, ctx: Context[Any, Any], confirm: str | None = None) -> Any:
-    return await _ask(ctx, "flow", flow_id, confirm)
+    return await ask_before_deleting(ctx, _question("flow", flow_id), flow_id, confirm)
 
 
 async def confirm_notification(
     notification_id: str, ctx: Context[Any, Any], confirm: str | None = None
 ) -> Any:
-    return await _ask(ctx, "notification config", notification_id, confirm)
+    return await ask_before_deleting(
+        ctx, _question("notification config", notification_id), notification_id, confirm
+    )
 
 
 def require_confirmation(answer: ElicitationResult[Confirmation], noun: str, ident: str) -> None:
-    """Raise unless the user confirmed; the message says how to confirm."""
+    """Raise unless the user confirmed (or, where they cannot be asked, the call carried the id)."""
     if isinstance(answer, AcceptedElicitation) and answer.data.confirm:
         return
-    if answer.action in ("decline", "cancel"):
-        raise InputError(f"Not deleted: the user did not confirm deleting {noun} {ident}.")
-    raise InputError(
-        f"Not deleted: deleting {noun} {ident} needs confirmation. Ask the user, then call again "
-        f"with confirm='{ident}'."
-    )
+    if isinstance(answer, AcceptedElicitation) and isinstance(answer.data, UnaskedConfirmation):
+        raise InputError(
+            f"Not deleted: deleting {noun} {ident} needs confirmation, and this client cannot ask "
+            f"the user: ask them, and only if they agree call again with confirm='{ident}'."
+        )
+    raise InputError(f"Not deleted: the user did not confirm deleting {noun} {ident}.")

@@ -274,6 +274,13 @@ async def delete_connection(
 TOOLS = [
     ToolSpec(list_connections, "connections", "read", "List connections"),
     ToolSpec(create_connection, "connections", "write", "Create a connection"),
-    ToolSpec(update_connection, "connections", "write", "Update a connection", idempotent=True),
+    ToolSpec(
+        update_connection,
+        "connections",
+        "write",
+        "Update a connection",
+        idempotent=True,
+        destructive_effect=True,
+    ),
     ToolSpec(delete_connection, "connections", "destructive", "Delete a connection"),
 ]

@@ -266,5 +266,5 @@ TOOLS = [
     ToolSpec(create_flow, "flows", "write", "Create a flow"),
     ToolSpec(update_flow, "flows", "write", "Update a flow", idempotent=True),
     ToolSpec(delete_flow, "flows", "destructive", "Delete a flow"),
-    ToolSpec(run_flow, "flows", "write", "Run a flow"),
+    ToolSpec(run_flow, "flows", "write", "Run a flow", destructive_effect=True),
 ]

@@ -114,7 +114,7 @@ async def set_notification_config(
     failed: Annotated[list[UserGuid] | None, _users("failure")] = None,
 ) -> NotificationChange:
     """Set who an integration notifies (creates the config or replaces it whole: event types
-    left out notify no one). User GUIDs appear in get_notification_config results."""
+    left out notify no one). User GUIDs: who_am_i, get_notification_config."""
     given = {"succeeded": succeeded, "partial_success": partial_success, "failed": failed}
     rules = [
         {"type": NOTIFIED_OUTCOMES[outcome], "users": users}
@@ -164,6 +164,13 @@ async def delete_notification_config(
 
 TOOLS = [
     ToolSpec(get_notification_config, "notifications", "read", "Get a notification config"),
-    ToolSpec(set_notification_config, "notifications", "write", "Set notifications", True),
+    ToolSpec(
+        set_notification_config,
+        "notifications",
+        "write",
+        "Set notifications",
+        idempotent=True,
+        destructive_effect=True,
+    ),
     ToolSpec(delete_notification_config, "notifications", "destructive", "Delete notifications"),
 ]

@@ -192,8 +192,8 @@ async def get_run_errors(ctx: Context[Any, Any], run_id: RunId) -> RunErrorRepor
 
 
 TOOLS = [
-    ToolSpec(run_integration, "runs", "write", "Run an integration"),
-    ToolSpec(cancel_run, "runs", "write", "Cancel a run"),
+    ToolSpec(run_integration, "runs", "write", "Run an integration", destructive_effect=True),
+    ToolSpec(cancel_run, "runs", "write", "Cancel a run", idempotent=True, destructive_effect=True),
     ToolSpec(get_run_history, "runs", "read", "Run history"),
     ToolSpec(get_run_status, "runs", "read", "Run status"),
     ToolSpec(get_run_errors, "runs", "read", "Run errors"),

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
-from mcp.server.mcpserver import Context, Elicit, ElicitationResult, Resolve
+from mcp.server.mcpserver import Context, ElicitationResult, Resolve
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from anaplan_mcp.models import (
@@ -27,6 +28,7 @@ from anaplan_mcp.server.tools.common import (
     Confirmation,
     Done,
     IntegrationId,
+    ask_before_deleting,
     require_confirmation,
 )
 
@@ -92,7 +94,7 @@ async def schedule_integration(
     integration_id: IntegrationId,
     type: ScheduleType,
     timezone: Annotated[TimeZoneName, Field(description="IANA, e.g. Europe/Paris.")],
-    start_date: IsoDate,
+    start_date: Annotated[IsoDate | None, Field(description="Default today in timezone.")] = None,
     end_date: Annotated[IsoDate | None, Field(description="Not before start_date.")] = None,
     time: Annotated[ClockTime | None, Field(description="HH:MM, 24-hour.")] = None,
     days_of_week: Annotated[WeekDays | None, Field(description="0 = Sunday.")] = None,
@@ -129,15 +131,23 @@ async def schedule_integration(
             f"{tool}: {', '.join(foreign)}: not for a {type} schedule, which takes "
             f"{', '.join(TYPE_FIELDS[type])}."
         )
+    state = app_state(ctx)
+    # "Today" is the schedule's own: near midnight UTC it is another day in much of the world.
+    today = state.now().astimezone(ZoneInfo(timezone)).date()
+    if start_date is not None and start_date < today:
+        raise InputError(
+            f"{tool}: start_date: must not be in the past; today in that time zone is "
+            f"{today.isoformat()} (leave start_date out to start today)."
+        )
     fields = {key: value for key, value in own.items() if value is not None}
-    fields.update(type=type, timezone=timezone, start_date=start_date, end_date=end_date)
+    fields.update(type=type, timezone=timezone, start_date=start_date or today, end_date=end_date)
     try:
         schedule = _SCHEDULE.validate_python({**fields, "name": name or "schedule"})
     except ValidationError as exc:
         raise InputError(f"{tool}: {describe_validation_error(exc)}") from None
     if isinstance(schedule, HourlySchedule) and schedule.to_time <= schedule.from_time:
         raise InputError(f"{tool}: to_time: must be later than from_time.")
-    client = app_state(ctx).client
+    client = state.client
     integration_name, before = await _current(ctx, integration_id)
     if name is None:
         schedule.name = f"{integration_name} schedule"
@@ -174,15 +184,10 @@ async def set_schedule_status(
 async def confirm_schedule(
     integration_id: str, ctx: Context[Any, Any], confirm: str | None = None
 ) -> Any:
-    if confirm == integration_id:
-        return Confirmation(confirm=True)
-    capabilities = ctx.client_capabilities
-    if capabilities is None or capabilities.elicitation is None:
-        return Confirmation(confirm=False)
-    return Elicit(
-        f"Delete the schedule of integration {integration_id}? It will no longer run on its own.",
-        Confirmation,
+    question = (
+        f"Delete the schedule of integration {integration_id}? It will no longer run on its own."
     )
+    return await ask_before_deleting(ctx, question, integration_id, confirm)
 
 
 async def delete_schedule(
@@ -204,7 +209,12 @@ async def delete_schedule(
 
 TOOLS = [
     ToolSpec(
-        schedule_integration, "schedules", "write", "Schedule an integration", idempotent=True
+        schedule_integration,
+        "schedules",
+        "write",
+        "Schedule an integration",
+        idempotent=True,
+        destructive_effect=True,
     ),
     ToolSpec(set_schedule_status, "schedules", "write", "Enable or disable a schedule", True),
     ToolSpec(delete_schedule, "schedules", "destructive", "Delete a schedule"),
