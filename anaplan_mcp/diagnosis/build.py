@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
+from anaplan_mcp.diagnosis.calls import cloud_place, failed_run_calls, job_of, schedule_calls
 from anaplan_mcp.diagnosis.explain import (
     UNKNOWN,
+    Cause,
     code_meaning,
     connection_states,
     explain_cause,
     group_evidence,
     row_counts,
     run_texts,
-    what_changed,
+    undocumented,
 )
-from anaplan_mcp.diagnosis.facts import IMPORT_DUMP, Facts
-from anaplan_mcp.diagnosis.report import Diagnosis, Evidence, NextCall, TenantText
+from anaplan_mcp.diagnosis.facts import Facts
+from anaplan_mcp.diagnosis.knowledge import explain_run_message, get_entry
+from anaplan_mcp.diagnosis.report import (
+    ConnectionState,
+    Diagnosis,
+    Evidence,
+    GroupEvidence,
+    NextCall,
+    TenantText,
+)
 from anaplan_mcp.diagnosis.schedules import MISS_EXPLANATIONS, MISS_FIXES, missed_run
-from anaplan_mcp.models import is_finished
+from anaplan_mcp.models import Connection, IntegrationDetail, RunRecord
 from anaplan_mcp.models.outcomes import run_outcome, trigger_words, words
 
 
@@ -26,7 +36,63 @@ def when(instant: datetime) -> str:
     return instant.strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _tenant_text(facts: Facts) -> TenantText:
+def kind_word(facts: Facts) -> str:
+    """The integration's kind as prose says it: import, export or process."""
+    return facts.kind or "integration"
+
+
+def source_of(facts: Facts, action_id: str | None) -> str | None:
+    """The file or table the failing job (else the only job) reads, if it reads a cloud one."""
+    index = job_of(facts.detail, action_id)
+    job = (facts.detail.jobs or [])[index] if index is not None else None
+    place = cloud_place(job.sources[0]) if job and job.sources else None
+    return place[1] if place else None
+
+
+def what_changed(
+    detail: IntegrationDetail,
+    last_good: RunRecord | None,
+    states: Sequence[ConnectionState],
+    connections: Sequence[Connection],
+    file_content: bool,
+) -> list[str]:
+    """What the API shows changed since the last successful run, and what it cannot show (the
+    file's content, said only when the cause may lie there)."""
+    lines = []
+    if last_good is None:
+        lines.append("No successful run in the history read, so there is no good run to compare.")
+    else:
+        good = last_good.start_date
+        changed = detail.modification_date
+        order = "AFTER" if changed > good else "before"
+        lines.append(
+            f"Definition last modified {when(changed)}, {order} the last successful run "
+            f"({when(good)})."
+        )
+    by_id = {c.connection_id: c for c in connections}
+    for state in states:
+        status = "valid" if state.valid else "deleted" if state.deleted else "INVALID"
+        line = f"Connection {state.connection_id}: {status}"
+        modified = (
+            by_id[state.connection_id].modification_date if state.connection_id in by_id else None
+        )
+        if modified is not None and last_good is not None and modified > last_good.start_date:
+            line += f", modified {when(modified)} after the last successful run"
+        lines.append(line + ".")
+    if file_content:
+        lines.append(
+            "Changes inside the source file cannot be seen through the API; compare it with "
+            "the last good run's file."
+        )
+    return lines
+
+
+def _about_file_content(cause: Cause, groups: Sequence[GroupEvidence]) -> bool:
+    """Whether the cause may lie inside the source file's rows (its layout is said in the fix)."""
+    return bool(groups) or not cause.known
+
+
+def _tenant_text(facts: Facts, action_id: str | None) -> TenantText:
     names = {facts.detail.integration_id: facts.detail.name}
     used = {s.connection_id for s in connection_states(facts.detail, facts.connections)}
     names.update(
@@ -34,11 +100,12 @@ def _tenant_text(facts: Facts) -> TenantText:
     )
     if facts.errors is not None:
         names.update({a.action_id: a.action_name for a in facts.errors.actions})
-    source = None
-    if facts.kind == "import" and facts.detail.jobs and facts.detail.jobs[0].sources:
-        end = facts.detail.jobs[0].sources[0]
-        source = getattr(end, "file", None) or getattr(end, "table", None)
+    source = source_of(facts, action_id)
     messages = run_texts(facts.run, facts.errors) if facts.run is not None else []
+    if facts.errors is not None and facts.errors.actions and messages:
+        # A run message that names no cause ("Process failed") says less than the action lines.
+        entry = explain_run_message(messages[0])
+        messages = messages[1:] if entry is not None and not entry.names_cause else messages
     if facts.run is not None and run_outcome(facts.run) == "partial_success" and facts.dumps:
         messages = []  # row counts and row groups already say all these messages say
     return TenantText(names=names, source=source, messages=messages)
@@ -47,7 +114,7 @@ def _tenant_text(facts: Facts) -> TenantText:
 def _happened(facts: Facts) -> str:
     run = facts.run
     assert run is not None
-    kind = (facts.kind or "integration").lower()
+    kind = kind_word(facts)
     outcome = run_outcome(run)
     counts = row_counts(run_texts(run, facts.errors))
     head = f"The {kind}'s {trigger_words(run.trigger_source)} run started {when(run.start_date)}"
@@ -63,73 +130,11 @@ def _happened(facts: Facts) -> str:
     elif outcome == "cancelled":
         text = f"{head} and was cancelled."
     else:
-        text = f"{head} and is {outcome}."
+        text = f"{head} and is {words(outcome)}."
     later = facts.later_runs
     if later:
         text += f" {len(later)} later run(s); the newest {words(run_outcome(later[0]))}."
     return text
-
-
-# The update_connection arguments that carry each connection type's credentials.
-_CREDENTIALS = {
-    "AmazonS3": ("access_key_id", "secret_access_key"),
-    "AzureBlob": ("sas_token",),
-    "GoogleBigQuery": ("service_account_key",),
-}
-
-
-def _next_calls(facts: Facts, diagnosis_fix: list[str]) -> list[NextCall]:
-    run = facts.run
-    integration_id = facts.detail.integration_id
-    calls: list[NextCall] = []
-    if run is not None:
-        for source in facts.dumps:
-            arguments: dict[str, Any] = {"run_id": run.id}
-            if source != IMPORT_DUMP:
-                arguments["action_id"] = source
-            calls.append(
-                NextCall(tool="get_failure_dump", arguments=arguments, why="all rejected rows")
-            )
-    broken = [s for s in connection_states(facts.detail, facts.connections) if not s.valid]
-    types = {c.connection_id: c.connection_type for c in facts.connections}
-    for state in broken[:1]:
-        if not state.deleted:
-            secrets = _CREDENTIALS.get(str(types.get(state.connection_id)), ("<credentials>",))
-            calls.append(
-                NextCall(
-                    tool="update_connection",
-                    arguments={
-                        "connection_id": state.connection_id,
-                        **{field: "<renewed>" for field in secrets},
-                    },
-                    why="store working credentials",
-                )
-            )
-    if facts.kind == "import" and facts.dumps:
-        calls.append(
-            NextCall(
-                tool="update_integration",
-                arguments={"integration_id": integration_id, "path": "<corrected file path>"},
-                why="point the job at a corrected file (current path: untrusted_data.source)",
-            )
-        )
-    if run is not None and not is_finished(run):
-        # A second run is refused while this one goes on (409), so offer to watch or stop it.
-        calls.append(
-            NextCall(tool="get_run_status", arguments={"run_id": run.id}, why="watch it finish")
-        )
-        calls.append(
-            NextCall(tool="cancel_run", arguments={"integration_id": integration_id}, why="stop it")
-        )
-        return calls
-    calls.append(
-        NextCall(
-            tool="run_integration",
-            arguments={"integration_id": integration_id, "wait": True},
-            why="re-run once fixed",
-        )
-    )
-    return calls
 
 
 def _quiet(facts: Facts, now: datetime) -> Diagnosis:
@@ -149,18 +154,6 @@ def _quiet(facts: Facts, now: datetime) -> Diagnosis:
         expected, reason = missed
         last = f"the latest run started {when(latest.start_date)}" if latest else "it never ran"
         fix = [MISS_FIXES[reason]]
-        call = {
-            "disabled": NextCall(
-                tool="set_schedule_status",
-                arguments={"integration_id": detail.integration_id, "status": "enabled"},
-                why="turn the schedule back on",
-            ),
-            "ended": NextCall(
-                tool="schedule_integration",
-                arguments={"integration_id": detail.integration_id, "schedule": "<new schedule>"},
-                why="a schedule without the past end date",
-            ),
-        }.get(reason)
         return Diagnosis(
             outcome="did_not_run",
             integration_id=detail.integration_id,
@@ -170,10 +163,10 @@ def _quiet(facts: Facts, now: datetime) -> Diagnosis:
             ),
             cause=MISS_EXPLANATIONS[reason],
             evidence=evidence,
-            what_changed=what_changed(detail, facts.last_good, [], [], None),
+            what_changed=what_changed(detail, facts.last_good, [], [], False),
             fix=fix,
             next_calls=[
-                *([call] if call else []),
+                *schedule_calls(detail, reason, now),
                 NextCall(
                     tool="run_integration",
                     arguments={"integration_id": detail.integration_id, "wait": True},
@@ -222,13 +215,19 @@ def build_diagnosis(facts: Facts, *, now: datetime) -> Diagnosis:
     states = connection_states(facts.detail, facts.connections)
     groups = [g for analysis in facts.dumps.values() for g in group_evidence(analysis)]
     cause = explain_cause(outcome, run, facts.errors, states, groups)
-    meaning, _ = code_meaning(run.execution_error_code)
+    meaning, code_entry = code_meaning(run.execution_error_code)
+    if cause.known and undocumented(code_entry):
+        meaning = None  # the cause came from elsewhere; "meaning undocumented" adds nothing
     fix = cause.fixes
+    if not facts.dumps:
+        # Only a run with a failure dump has rejected rows to read (failureDumpGenerated).
+        no_dump = get_entry("http-404-no-dump")
+        fix = [no_dump.fix if no_dump and "get_failure_dump" in f else f for f in fix]
     row_hints = [e.hint for e in cause.entries if e.kind == "row_error"]
     if row_hints and not any(not s.valid for s in states):
         # The row entries' hints are enough here; their long fixes repeat each other.
         fix = [f"Correct the rejected rows in the source: {'; '.join(dict.fromkeys(row_hints))}."]
-        if facts.kind == "import":
+        if kind_word(facts) == "import":
             fix.append(
                 "Or point the job at a corrected file with update_integration (path); then "
                 "re-run with run_integration."
@@ -261,9 +260,13 @@ def build_diagnosis(facts: Facts, *, now: datetime) -> Diagnosis:
             connections=states if any(not s.valid for s in states) else [],
         ),
         what_changed=what_changed(
-            facts.detail, facts.last_good, states, facts.connections, facts.kind
+            facts.detail,
+            facts.last_good,
+            states,
+            facts.connections,
+            kind_word(facts) in ("import", "process") and _about_file_content(cause, groups),
         ),
         fix=fix,
-        next_calls=_next_calls(facts, fix),
-        untrusted_data=_tenant_text(facts),
+        next_calls=failed_run_calls(facts, cause, states),
+        untrusted_data=_tenant_text(facts, cause.action_id),
     )

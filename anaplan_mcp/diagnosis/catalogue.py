@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import re
 
-from anaplan_mcp.diagnosis.knowledge import MCP_TOOLS, Confidence, EntryKind, KnowledgeEntry
+from anaplan_mcp.diagnosis.knowledge import (
+    MCP_TOOLS,
+    Change,
+    Confidence,
+    EntryKind,
+    KnowledgeEntry,
+)
 
 API_TABLE = "CloudWorks API v2 reference, error table (contract §7.2)"
 CONTRACT_LIVE = "contract §7.2 live corrections"
@@ -17,6 +23,7 @@ HELP_SAS = (
     "ae2fca3c-5705-4705-b36d-76934fa3a4fc"
 )
 HELP_BIGQUERY = "https://help.anaplan.com/5bb8f011-3fad-452a-8765-b5a7b52405a7"
+HELP_PERMISSIONS = "https://help.anaplan.com/96f951fe-52fc-45a3-b6cb-16b7fe38e1aa"
 HELP_DUMP = "https://help.anaplan.com/720b2e7c-593a-4f57-b677-22f4b1712924"
 HELP_TROUBLE = (
     "https://help.anaplan.com/troubleshooting-api-usage-721d3176-a64b-469d-9781-27315a474919"
@@ -47,9 +54,13 @@ def _entry(
     statuses: tuple[int, ...] = (),
     code: int | None = None,
     pattern: str | None = None,
+    error_types: tuple[str, ...] = (),
+    names_cause: bool = True,
+    changes: tuple[Change, ...] = (),
     source: str = API_TABLE,
     confidence: Confidence = "documented",
 ) -> KnowledgeEntry:
+    """An entry; `changes` are what its fix changes with the first tool it names."""
     if pattern is None and kind in ("http_error", "run_message", "row_error"):
         pattern = re.escape(title)
     tools = tuple(sorted(tool for tool in MCP_TOOLS if tool in fix))
@@ -60,13 +71,22 @@ def _entry(
         statuses=statuses,
         code=code,
         pattern=pattern,
+        error_types=error_types,
+        names_cause=names_cause,
         explanation=explanation,
         fix=fix,
         hint=hint,
         tools=tools,
+        call=_first_tool(fix) if changes else None,
+        changes=changes,
         source=source,
         confidence=confidence,
     )
+
+
+def _first_tool(fix: str) -> str | None:
+    named = [(fix.find(tool), tool) for tool in MCP_TOOLS if tool in fix]
+    return min(named)[1] if named else None
 
 
 def _http(
@@ -513,6 +533,7 @@ _CODES = (
         "Create a new key pair in AWS IAM and store it with update_connection.",
         "update_connection: new S3 keys",
         code=1,
+        changes=("credentials",),
         source="API reference, connections (contract §7.4)",
     ),
     _entry(
@@ -523,6 +544,7 @@ _CODES = (
         "Check the bucket name and its region/permissions; correct it with update_connection.",
         "update_connection: bucket",
         code=4,
+        changes=("location",),
         source="API reference, connections (contract §7.4)",
     ),
     _entry(
@@ -534,6 +556,7 @@ _CODES = (
         "Fix the role's trust policy in AWS, or correct the role ARN with update_connection.",
         "fix IAM role / update_connection",
         code=10,
+        changes=("role_arn",),
         source="API reference, connections (contract §7.4)",
     ),
     _entry(
@@ -547,6 +570,7 @@ _CODES = (
         "Anaplan support with the connection id.",
         "update_connection: current credentials",
         code=46,
+        changes=("credentials",),
         source="contract §7.4",
         confidence="observed",
     ),
@@ -568,11 +592,13 @@ _RUN_MESSAGES = (
         "run_message",
         "run-process-failed",
         "Process failed",
-        "An action inside the process failed.",
-        "Call get_run_errors to see which action failed; for an import action, get_failure_dump "
-        "with its actionId; fix and run_integration again.",
-        "get_run_errors per action",
+        "An Anaplan action of the run failed. CloudWorks says this for imports, exports and "
+        "processes alike; the failed action's own error lines say why.",
+        "Read the failed action's error lines with get_run_errors; fix what they name, then "
+        "run_integration again.",
+        "read the action's error lines",
         pattern=r"^process failed",
+        names_cause=False,
         source="contract §7.5",
         confidence="observed",
     ),
@@ -594,6 +620,7 @@ _RUN_MESSAGES = (
         "Wait and check again; stop it with cancel_run if needed.",
         "wait, or cancel_run",
         pattern=r"^running$",
+        names_cause=False,
         source="contract §8",
         confidence="observed",
     ),
@@ -605,6 +632,7 @@ _RUN_MESSAGES = (
         _DUMP_STEPS,
         "get_failure_dump for the rejected rows",
         pattern=r"rows? successful.*\b[1-9]\d* failed",
+        error_types=("hierarchyRowsProcessedWithFailures",),
         source="contract §6.3 and §8",
         confidence="observed",
     ),
@@ -626,6 +654,9 @@ _RUN_MESSAGES = (
         "Check the connection's integrationErrorCode and renew its credentials with "
         "update_connection.",
         "update_connection",
+        pattern=r"failed due to invalid connection|credentials are invalid for connection",
+        error_types=("connectionError",),
+        changes=("credentials",),
         source=HELP_ERRORS,
     ),
     _entry(
@@ -637,18 +668,73 @@ _RUN_MESSAGES = (
         "check server, run again",
         source=HELP_ERRORS,
     ),
+    # Error lines of a failed action (runerror `type` and text); the help centre names the
+    # causes, the lines themselves are undocumented, so these match them by type and by words.
+    _entry(
+        "run_message",
+        "run-bucket-not-found",
+        "Bucket, container or dataset not found",
+        "The bucket, container or dataset the connection names does not exist (deleted or "
+        "renamed), so the run could not reach its files.",
+        "Check the connection's bucket_name (container_name, or dataset) against the cloud "
+        "account; correct it with update_connection, or restore the bucket; then "
+        "run_integration again.",
+        "update_connection: bucket name",
+        pattern=r"\b(bucket|container|dataset)\b.*\b(does not exist|not found)|nosuchbucket",
+        error_types=("bucketNotFound",),
+        changes=("location",),
+        source="contract §7.2 (Bucket name is invalid) and §7.4 (AMAZONS3_INVALID_BUCKET)",
+        confidence="inferred",
+    ),
+    _entry(
+        "run_message",
+        "run-access-denied",
+        "Access denied",
+        "The connection's credentials are accepted but lack permission on the bucket, "
+        "container or file: read for an import, write for an export.",
+        "Grant the key, IAM role or SAS token read (imports) or write (exports) on the bucket "
+        "or file in the cloud platform; if new credentials are issued, store them with "
+        "update_connection; then run_integration again.",
+        "grant read/write on the bucket",
+        pattern=r"access denied|accessdenied|permission denied",
+        error_types=("accessDenied",),
+        source=f"{API_TABLE} (Bucket access denied); {HELP_PERMISSIONS}",
+        confidence="inferred",
+    ),
+    _entry(
+        "run_message",
+        "run-source-not-found",
+        "Source file not found",
+        "The job's source file (or table) was not there when the run started: a wrong path, "
+        "or a file not delivered (yet).",
+        "Check the job's path (untrusted_data.source) against the bucket; correct it with "
+        "update_integration, or deliver the file; then run_integration again.",
+        "update_integration: path",
+        pattern=(
+            r"^'[^']*' was not found|\b(file|object|key|table)\b.*\b(not found|does not exist)"
+            r"|nosuchkey|no such file"
+        ),
+        error_types=("sourceNotFound",),
+        changes=("source",),
+        source="contract §6.3 (runerror lines of a failed action)",
+        confidence="inferred",
+    ),
     _entry(
         "run_message",
         "run-file-structure",
         "Incorrect file structure",
-        "The file does not match the import's layout (headers, columns); BigQuery column "
-        "headers containing spaces also cause it.",
-        "Align the file with the import definition (use underscores in BigQuery headers) and "
-        "run_integration again.",
+        "The file does not match the import's layout: a column the import reads is not in its "
+        "header (BigQuery headers with spaces also cause it).",
+        "Correct the file's header (underscores, not spaces, in BigQuery), or point the job at "
+        "a file with the import's columns with update_integration; then run_integration again.",
         "fix file layout",
+        pattern=r"incorrect file structure|not in the header",
+        error_types=("incorrectFileStructure",),
+        changes=("source",),
         source=HELP_ERRORS,
     ),
 )
+
 
 _ROW_ERRORS = (
     _entry(
@@ -737,6 +823,7 @@ _OPERATIONAL = (
         "Write and List.",
         "Generate a new container-level SAS token in Azure and store it with update_connection.",
         "update_connection: new SAS token",
+        changes=("credentials",),
         source=HELP_SAS,
     ),
     _entry(

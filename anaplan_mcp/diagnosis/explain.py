@@ -9,11 +9,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from anaplan_mcp.diagnosis.dumps import DumpAnalysis
 from anaplan_mcp.diagnosis.knowledge import (
     KnowledgeEntry,
+    explain_action_line,
     explain_connection_code,
     explain_execution_code,
     explain_row_error,
@@ -61,8 +61,8 @@ def run_texts(run: RunLike, errors: RunErrors | None) -> list[str]:
     return list(dict.fromkeys(t for t in texts if t))
 
 
-def _undocumented(entry: KnowledgeEntry) -> bool:
-    return "undocumented" in entry.title.lower()
+def undocumented(entry: KnowledgeEntry | None) -> bool:
+    return entry is not None and "undocumented" in entry.title.lower()
 
 
 def code_meaning(code: int | None) -> tuple[str | None, KnowledgeEntry | None]:
@@ -135,15 +135,34 @@ def connection_states(
 
 @dataclass
 class Cause:
-    """The cause in words plus the knowledge-base entries it rests on."""
+    """The cause in words plus the knowledge-base entries it rests on (and the failed action the
+    cause was read from, when an action's own error line named it)."""
 
     text: str
     entries: list[KnowledgeEntry] = field(default_factory=list)
     known: bool = True
+    action_id: str | None = None
 
     @property
     def fixes(self) -> list[str]:
         return list(dict.fromkeys(entry.fix for entry in self.entries))
+
+
+def failing_line(errors: RunErrors | None) -> tuple[str, KnowledgeEntry] | None:
+    """(action id, entry) of the first error line of a failed action that names a known cause.
+
+    Actions with a failure dump only rejected rows (their rows are explained by the dump), so
+    an action that failed outright speaks first.
+    """
+    if errors is None:
+        return None
+    actions = sorted(errors.actions, key=lambda action: action.failure_dump_generated)
+    for action in actions:
+        for detail in action.details:
+            entry = explain_action_line(detail.type, detail.local_message_text)
+            if entry is not None and entry.names_cause:
+                return action.action_id, entry
+    return None
 
 
 def _rows_summary(groups: Sequence[GroupEvidence]) -> str:
@@ -179,28 +198,22 @@ def explain_cause(
     if outcome == "running":
         entry = get_entry("run-running")
         return Cause(entry.explanation if entry else "Still running.", [entry] if entry else [])
+    line = failing_line(errors)
+    action_id, line_entry = line if line is not None else (None, None)
     broken = next((s for s in states if not s.valid), None)
     if broken is not None:
-        if broken.deleted:
-            entry = get_entry("http-404-connection-id")
-            text = f"The job's connection {broken.connection_id} no longer exists."
-        else:
-            entry = explain_connection_code(broken.error_code) if broken.error_code else None
-            text = (
-                f"Connection {broken.connection_id}, used by this integration's jobs, is invalid "
-                f"(status 0, integrationErrorCode {broken.error_code}): "
-                + (entry.explanation if entry else UNKNOWN)
-            )
-        return Cause(text, [e for e in (entry, get_entry("run-invalid-connection")) if e])
+        return _connection_cause(broken, line_entry, action_id)
+    if line_entry is not None and not (groups and line_entry.id == "run-partial-rows"):
+        return Cause(line_entry.explanation, [line_entry], action_id=action_id)
     if groups:
         text = f"Rows were rejected: {_rows_summary(groups)}."
         return Cause(text, row_entries, known=bool(row_entries))
     for text in run_texts(run, errors):
         entry = explain_run_message(text)
-        if entry is not None and entry.id != "run-running":
+        if entry is not None and entry.names_cause:
             return Cause(entry.explanation, [entry])
     _, entry = code_meaning(run.execution_error_code)
-    if entry is not None and not _undocumented(entry):
+    if entry is not None and not undocumented(entry):
         return Cause(entry.explanation, [entry])
     return Cause(
         f"{UNKNOWN}: CloudWorks gives no reason the knowledge base recognises; the raw messages "
@@ -210,42 +223,24 @@ def explain_cause(
     )
 
 
-def _day(instant: datetime) -> str:
-    return instant.strftime("%Y-%m-%d %H:%M UTC")
-
-
-def what_changed(
-    detail: IntegrationDetail,
-    last_good: RunRecord | None,
-    states: Sequence[ConnectionState],
-    connections: Sequence[Connection],
-    kind: str | None,
-) -> list[str]:
-    """What the API shows changed since the last successful run, and what it cannot show."""
-    lines = []
-    if last_good is None:
-        lines.append("No successful run in the history read, so there is no good run to compare.")
-    else:
-        good = last_good.start_date
-        changed = detail.modification_date
-        when = "AFTER" if changed > good else "before"
-        lines.append(
-            f"Definition last modified {_day(changed)}, {when} the last successful run "
-            f"({_day(good)})."
-        )
-    by_id = {c.connection_id: c for c in connections}
-    for state in states:
-        status = "valid" if state.valid else "deleted" if state.deleted else "INVALID"
-        line = f"Connection {state.connection_id}: {status}"
-        modified = (
-            by_id[state.connection_id].modification_date if state.connection_id in by_id else None
-        )
-        if modified is not None and last_good is not None and modified > last_good.start_date:
-            line += f", modified {_day(modified)} after the last successful run"
-        lines.append(line + ".")
-    if kind in ("import", "process"):
-        lines.append(
-            "Changes inside the source file cannot be seen through the API; compare it with "
-            "the last good run's file."
-        )
-    return lines
+def _connection_cause(
+    broken: ConnectionState, line: KnowledgeEntry | None, action_id: str | None
+) -> Cause:
+    """An invalid or deleted connection; an action's error line explains a code the base
+    documents no meaning for (e.g. a missing Azure container behind code 46)."""
+    if broken.deleted:
+        entry = get_entry("http-404-connection-id")
+        text = f"The job's connection {broken.connection_id} no longer exists."
+        return Cause(text, [entry] if entry else [])
+    entry = explain_connection_code(broken.error_code) if broken.error_code else None
+    # "credentials are invalid" repeats the connection state; only a more specific line helps.
+    if (entry is None or undocumented(entry)) and line and line.id != "run-invalid-connection":
+        entry = line
+    text = (
+        f"Connection {broken.connection_id}, used by this integration's jobs, is invalid "
+        f"(status 0, integrationErrorCode {broken.error_code}): "
+        + (entry.explanation if entry else UNKNOWN)
+    )
+    # The generic entry only when nothing says more (its fix would repeat or contradict).
+    entry = entry or get_entry("run-invalid-connection")
+    return Cause(text, [entry] if entry else [], action_id=action_id)

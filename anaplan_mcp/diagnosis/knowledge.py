@@ -16,6 +16,10 @@ EntryKind = Literal[
     "http_error", "execution_code", "connection_code", "run_message", "row_error", "operational"
 ]
 Confidence = Literal["documented", "observed", "inferred"]
+# What a fix changes, in words the next-call builder turns into arguments of the connection's
+# or job's own kind: credentials (asked of the user), location (bucket, container or dataset),
+# role_arn, source (the job's file path or table).
+Change = Literal["credentials", "location", "role_arn", "source"]
 
 MCP_TOOLS = frozenset(
     {
@@ -45,10 +49,20 @@ class KnowledgeEntry(BaseModel):
     pattern: str | None = Field(
         default=None, description="Case-insensitive regex searched in the message text."
     )
+    error_types: tuple[str, ...] = Field(
+        default=(), description="`type` values of a run's action error lines that mean this cause."
+    )
+    names_cause: bool = Field(
+        default=True, description="False for a message that says only that something failed."
+    )
     explanation: str = Field(description="What went wrong, in plain words.")
     fix: str = Field(description="Concrete steps, naming the MCP tool to use where one applies.")
     hint: str = Field(description="A few words of the fix, for the compact guide table.")
     tools: tuple[str, ...] = Field(default=(), description="MCP tools the fix uses.")
+    call: str | None = Field(default=None, description="The tool a suggested next call uses.")
+    changes: tuple[Change, ...] = Field(
+        default=(), description="What that call changes; next_calls fill in the current values."
+    )
     source: str = Field(description="Where the fact comes from: contract section or public URL.")
     confidence: Confidence = Field(description="documented, observed on live tenants, or inferred.")
 
@@ -102,6 +116,18 @@ def explain_connection_code(code: int) -> KnowledgeEntry | None:
 def explain_run_message(text: str) -> KnowledgeEntry | None:
     """The entry for a run's message text (latestRun.message or a runerror message), if known."""
     return _first_text_match("run_message", text)
+
+
+def explain_action_line(error_type: str | None, text: str) -> KnowledgeEntry | None:
+    """The entry for one error line of a failed action (runerror): by its `type`, else its text."""
+    if error_type:
+        by_type = next(
+            (e for e in all_entries() if e.kind == "run_message" and error_type in e.error_types),
+            None,
+        )
+        if by_type is not None:
+            return by_type
+    return explain_run_message(text)
 
 
 def explain_row_error(text: str) -> KnowledgeEntry | None:

@@ -57,7 +57,9 @@ class NextCall(Compact):
     """A tool call that moves the fix along."""
 
     tool: str = Field(description="Tool to call.")
-    arguments: dict[str, Any] = Field(description="Its arguments; <...> marks a value to fill.")
+    arguments: dict[str, Any] = Field(
+        description="Its arguments, current values included; <...> marks a credential to ask for."
+    )
     why: str = Field(description="What it is for.")
 
 

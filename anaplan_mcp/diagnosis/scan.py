@@ -18,6 +18,7 @@ from anaplan_mcp.diagnosis.explain import (
     code_meaning,
     connection_states,
     row_counts,
+    undocumented,
 )
 from anaplan_mcp.diagnosis.gather import DEFAULT_CONCURRENCY, Batch, Slot
 from anaplan_mcp.diagnosis.knowledge import explain_connection_code, explain_run_message
@@ -66,10 +67,10 @@ def _cause(run: RunRecord, detail: IntegrationDetail | None, connections: list[C
                 title = entry.title if entry else f"integrationErrorCode {state.error_code}"
                 return f"failed: connection {state.connection_id} is invalid ({title})"
     entry = explain_run_message(run.message)
-    if entry is not None:
+    if entry is not None and entry.names_cause:
         return f"failed: {entry.title}"
     _, code_entry = code_meaning(run.execution_error_code)
-    if code_entry is not None and "undocumented" not in code_entry.title.lower():
+    if code_entry is not None and not undocumented(code_entry):
         return f"failed: {code_entry.title}"
     return f"failed (code {run.execution_error_code}): cause unknown; message in untrusted_data"
 

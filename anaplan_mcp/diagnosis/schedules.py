@@ -120,6 +120,25 @@ def last_expected(
     return None
 
 
+def local_today(schedule: Schedule, now: datetime) -> date:
+    """Today in the schedule's own time zone."""
+    return now.astimezone(_zone(schedule)).date()
+
+
+def first_free_day(schedule: Schedule, now: datetime) -> date:
+    """The first day a replacement schedule can start on without owing a run already gone by:
+    today, or tomorrow once one of today's times has passed (it would read as a missed run)."""
+    local = now.astimezone(_zone(schedule))
+    passed = any(at <= local.time() for at in _times_on(schedule, local.date()))
+    return local.date() + timedelta(days=1) if passed else local.date()
+
+
+def has_ended(schedule: Schedule, now: datetime) -> bool:
+    """True when the schedule's end date is behind it (in its own time zone)."""
+    end = _iso_date(schedule.end_date)
+    return end is not None and end < local_today(schedule, now)
+
+
 def in_maintenance(instant: datetime) -> bool:
     local = instant.astimezone(_MAINTENANCE_ZONE)
     return local.weekday() == 5 and _MAINTENANCE_HOURS[0] <= local.hour < _MAINTENANCE_HOURS[1]

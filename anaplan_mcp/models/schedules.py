@@ -14,6 +14,15 @@ ScheduleType: TypeAlias = Literal[
     "daily", "weekly", "hourly", "monthly_specific_day", "monthly_relative_weekday"
 ]
 DayOfWeek = Annotated[int, Field(ge=0, le=6)]
+# type -> its own fields (contract sheet §13); every type also takes name, start_date, end_date
+# and timezone. The field names are the same on the read model and in schedule_integration.
+SCHEDULE_FIELDS: dict[str, tuple[str, ...]] = {
+    "daily": ("time",),
+    "weekly": ("time", "days_of_week"),
+    "hourly": ("from_time", "to_time", "repeat_every", "days_of_week"),
+    "monthly_specific_day": ("time", "day_of_month"),
+    "monthly_relative_weekday": ("time", "day_of_week", "repeat_every"),
+}
 
 
 def _distinct_days(days: list[int]) -> list[int]:

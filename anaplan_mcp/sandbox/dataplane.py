@@ -3,7 +3,9 @@
 S3 buckets, Azure containers and BigQuery datasets live in `store.storage`, each with the one
 credential that opens it and its objects (files or tables, all held as CSV text). A connection is
 valid when its credential opens its storage; a storage nobody seeded is created on first use, so
-a connection made by a user to a new bucket works and starts empty.
+a connection made by a user to a new bucket works and starts empty. A storage can also be gone
+(`"missing": True`: its owner deleted the bucket, container or dataset) or refuse an operation
+its credential is otherwise good for (`"denied": ["read"]` or `["write"]`: a bucket policy).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ CONNECTION_ERROR = 39
 
 # integrationErrorCode of an invalid connection (contract §7.4)
 S3_INVALID_CREDENTIALS = 1
+S3_INVALID_BUCKET = 4
 OTHER_INVALID_CREDENTIALS = 46
 
 
@@ -72,31 +75,59 @@ def refresh_connection_status(store: Store, connection: Record) -> None:
     storage = store.storage.setdefault(
         key, {"credential": credential_of(connection), "objects": {}}
     )
-    if storage["credential"] == credential_of(connection):
-        connection["status"], connection["integrationErrorCode"] = 1, None
+    s3 = key.startswith("s3:")
+    if storage.get("missing"):
+        code: int | None = S3_INVALID_BUCKET if s3 else OTHER_INVALID_CREDENTIALS
+    elif storage["credential"] != credential_of(connection):
+        code = S3_INVALID_CREDENTIALS if s3 else OTHER_INVALID_CREDENTIALS
     else:
-        code = S3_INVALID_CREDENTIALS if key.startswith("s3:") else OTHER_INVALID_CREDENTIALS
-        connection["status"], connection["integrationErrorCode"] = 0, code
+        code = None
+    connection["status"], connection["integrationErrorCode"] = (1 if code is None else 0), code
 
 
-def _open_storage(store: Store, connection_id: str) -> tuple[Record | None, str]:
+def _place(connection: Record) -> str:
+    """The storage a connection names, as an error line says it."""
+    body = connection["body"]
+    kind = connection["connectionType"]
+    if kind == "AmazonS3":
+        return f"bucket '{body['bucketName']}'"
+    if kind == "AzureBlob":
+        return f"container '{body['containerName']}' of account '{body['storageAccountName']}'"
+    return f"dataset '{body['dataset']}'"
+
+
+def _open_storage(
+    store: Store, action: Record, connection_id: str, operation: str, location: str
+) -> tuple[Record | None, ActionOutcome | None]:
+    """The storage to `operation` ("read" or "write") `location` in, or the action's failure."""
     connection = store.connections.get(connection_id)
     if connection is None:
-        return None, f"Connection {connection_id} was deleted"
+        return None, _connection_failure(action, f"Connection {connection_id} was deleted")
     refresh_connection_status(store, connection)
+    storage = store.storage[storage_key(connection)]
+    place = _place(connection)
+    if storage.get("missing"):
+        return None, _connection_failure(action, f"{place} does not exist", "bucketNotFound")
     if connection["status"] != 1:
         name = connection["body"]["name"]
-        return None, f"Credentials are invalid for connection '{name}'"
-    return store.storage[storage_key(connection)], ""
+        return None, _connection_failure(action, f"Credentials are invalid for connection '{name}'")
+    if operation in storage.get("denied", ()):
+        # The key opens the storage but its policy refuses this operation: the connection stays
+        # valid (CloudWorks checks credentials, not permissions per file).
+        detail = f"Access denied: cannot {operation} '{location}' in {place}"
+        return None, _failed(action, CONNECTION_ERROR, "accessDenied", detail)
+    return storage, None
 
 
-def _connection_failure(action: Record, reason: str) -> ActionOutcome:
+def _connection_failure(
+    action: Record, reason: str, error_type: str = "connectionError"
+) -> ActionOutcome:
     return ActionOutcome(
         action["id"],
         action["name"],
         "failed",
         detail=f"Anaplan Connection Error: {reason}",
-        error_type="connectionError",
+        error_type=error_type,
         error_code=CONNECTION_ERROR,
         run_message="Anaplan Connection Error",
     )
@@ -104,10 +135,11 @@ def _connection_failure(action: Record, reason: str) -> ActionOutcome:
 
 def run_import(store: Store, model: Record, action: Record, source: Record) -> ActionOutcome:
     """Load a source file or table into an import: each row is accepted or rejected."""
-    storage, reason = _open_storage(store, source["connectionId"])
-    if storage is None:
-        return _connection_failure(action, reason)
     location = source.get("file") or source.get("table") or ""
+    storage, failure = _open_storage(store, action, source["connectionId"], "read", location)
+    if storage is None:
+        assert failure is not None
+        return failure
     content = storage["objects"].get(location)
     if content is None:
         return _failed(action, SOURCE_NOT_FOUND, "sourceNotFound", f"'{location}' was not found")
@@ -115,10 +147,12 @@ def run_import(store: Store, model: Record, action: Record, source: Record) -> A
     header = rows[0] if rows else []
     missing = [column["name"] for column in action["columns"] if column["name"] not in header]
     if missing:
+        # The help centre's wording for a file that does not match the import's layout.
         detail = (
-            f"Column '{missing[0]}' of {action['name']} is missing from the header of '{location}'"
+            f"Incorrect file structure: column '{missing[0]}' of {action['name']} is not in "
+            f"the header of '{location}'"
         )
-        return _failed(action, DATA_TYPE_MISMATCH, "dataTypeMismatch", detail)
+        return _failed(action, DATA_TYPE_MISMATCH, "incorrectFileStructure", detail)
     position = {name: index for index, name in enumerate(header)}
     rejected: list[tuple[int, list[str], str]] = []
     for line, row in enumerate(rows[1:], start=2):
@@ -147,9 +181,11 @@ def run_import(store: Store, model: Record, action: Record, source: Record) -> A
 
 def run_export(store: Store, action: Record, target: Record, now: datetime) -> ActionOutcome:
     """Write an export's rows to its target file or table."""
-    storage, reason = _open_storage(store, target["connectionId"])
+    where = target.get("table") or target.get("file") or ""
+    storage, failure = _open_storage(store, action, target["connectionId"], "write", where)
     if storage is None:
-        return _connection_failure(action, reason)
+        assert failure is not None
+        return failure
     header = [column["name"] for column in action["columns"]]
     objects = storage["objects"]
     if "table" in target:

@@ -161,6 +161,41 @@ def test_an_unrecognised_failure_is_unknown_and_never_guessed() -> None:
     assert "Zorp" not in cause.text
 
 
+def action(action_id: str, dump: bool, text: str, error_type: str) -> dict[str, Any]:
+    line = {"localMessageText": text, "type": error_type, "occurrences": 0, "values": []}
+    return {
+        "actionId": action_id,
+        "actionName": "a",
+        "failureDumpGenerated": dump,
+        "errorMessage": [line],
+    }
+
+
+def test_the_action_that_failed_outright_names_the_cause_before_rejected_rows() -> None:
+    rows = "s: 9 (9/10) rows successful, 0 (0/0) rows has warnings, 1 failed, 0 ignored"
+    errors = RunErrors.model_validate(
+        {
+            "runs": {
+                "errorMessages": [
+                    action("112000000001", True, rows, "hierarchyRowsProcessedWithFailures"),
+                    action("116000000001", False, "Access denied: cannot write", "accessDenied"),
+                ]
+            }
+        }
+    )
+    failed = run(NOW, success=False, message="Process failed", executionErrorCode=39)
+    groups = group_evidence(analyse_dump(parse_dump(DUMP)))
+    cause = explain_cause("failed", failed, errors, [], groups)
+    assert [e.id for e in cause.entries] == ["run-access-denied"]
+    assert cause.action_id == "116000000001"
+    # Without the failed action, the rejected rows are the cause, not "Process failed".
+    only_rows = RunErrors.model_validate(
+        {"runs": {"errorMessages": [errors.actions[0].model_dump(by_alias=True)]}}
+    )
+    cause = explain_cause("failed", failed, only_rows, [], groups)
+    assert cause.text.startswith("Rows were rejected")
+
+
 def test_flow_steps_after_a_stopping_failure_did_not_run() -> None:
     start = NOW - timedelta(hours=2)
     step = {

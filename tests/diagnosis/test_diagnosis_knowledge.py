@@ -5,6 +5,7 @@ import pytest
 from anaplan_mcp.diagnosis.knowledge import (
     MCP_TOOLS,
     all_entries,
+    explain_action_line,
     explain_connection_code,
     explain_execution_code,
     explain_row_error,
@@ -121,6 +122,44 @@ def test_run_messages(message: str) -> None:
     entry = explain_run_message(message)
     assert entry is not None
     assert entry.kind == "run_message"
+
+
+@pytest.mark.parametrize(
+    ("error_type", "text", "entry_id"),
+    [
+        ("sourceNotFound", "'forecast/forecast.csv' was not found", "run-source-not-found"),
+        (None, "File 'in/x.csv' does not exist", "run-source-not-found"),
+        ("incorrectFileStructure", "Incorrect file structure: column 'A'", "run-file-structure"),
+        ("bucketNotFound", "bucket 'acme' does not exist", "run-bucket-not-found"),
+        (None, "NoSuchBucket: the specified bucket does not exist", "run-bucket-not-found"),
+        ("accessDenied", "Access denied: cannot read 'a.csv'", "run-access-denied"),
+        (None, "AccessDenied", "run-access-denied"),
+        ("hierarchyRowsProcessedWithFailures", "x: 1 (1/2) rows successful", "run-partial-rows"),
+        # An unknown type falls back on the words; a known type wins over misleading words.
+        ("zorp", "Failed - Action not found.", "run-action-not-found"),
+        ("sourceNotFound", "Access denied", "run-source-not-found"),
+    ],
+)
+def test_action_error_lines_by_type_then_by_words(
+    error_type: str | None, text: str, entry_id: str
+) -> None:
+    entry = explain_action_line(error_type, text)
+    assert entry is not None and entry.id == entry_id
+
+
+def test_messages_that_only_say_it_failed_name_no_cause() -> None:
+    for message in ("Process failed", "Running"):
+        entry = explain_run_message(message)
+        assert entry is not None and not entry.names_cause
+    assert explain_action_line("zorp", "Zorp exploded") is None
+
+
+def test_an_entry_that_names_changes_names_the_tool_that_makes_them() -> None:
+    for entry in all_entries():
+        if entry.changes:
+            assert entry.call in entry.tools, entry.id
+        else:
+            assert entry.call is None, entry.id
 
 
 def test_run_messages_that_are_not_failures_or_unknown() -> None:

@@ -148,19 +148,62 @@ async def test_invalid_connection_fails_the_export_until_the_connection_is_repai
     assert any(name.startswith("pnl/") for name in bucket)
 
 
+async def error_line(cw: httpx2.AsyncClient, run_id: str) -> dict[str, Any]:
+    """The first error line of the run's first failed action."""
+    action = (await cw.get(f"{CW}/runerror/{run_id}")).json()["runs"]["errorMessages"][0]
+    assert action["failureDumpGenerated"] is False
+    return dict(action["errorMessage"][0])
+
+
 async def test_missing_file_and_wrong_header_fail_the_import(
     cw: httpx2.AsyncClient, cw_sandbox: Sandbox
 ) -> None:
     objects = cw_sandbox.store.storage[f"s3:{seed.SALES_BUCKET}"]["objects"]
     objects["reference/products.csv"] = "Item,Category,Price\nWidget A,Hardware,1\n"
-    header = await run_status(cw, await finished_run(cw, cw_sandbox, seed.PRODUCTS_IMPORT_ID))
+    header_id = await finished_run(cw, cw_sandbox, seed.PRODUCTS_IMPORT_ID)
+    header = await run_status(cw, header_id)
     assert (header["success"], header["executionErrorCode"]) == (False, 12)
     assert header["message"] == "Process failed"
+    line = await error_line(cw, header_id)
+    assert line["type"] == "incorrectFileStructure"
+    assert line["localMessageText"].startswith("Incorrect file structure: column 'Product'")
     del objects["reference/products.csv"]
     missing_id = await finished_run(cw, cw_sandbox, seed.PRODUCTS_IMPORT_ID)
     assert (await run_status(cw, missing_id))["success"] is False
-    text = (await cw.get(f"{CW}/runerror/{missing_id}")).json()["runs"]["errorMessages"][0]
-    assert "reference/products.csv" in text["errorMessage"][0]["localMessageText"]
+    line = await error_line(cw, missing_id)
+    assert line["type"] == "sourceNotFound"
+    assert line["localMessageText"] == "'reference/products.csv' was not found"
+
+
+async def test_a_deleted_bucket_invalidates_the_connection_and_fails_the_run(
+    cw: httpx2.AsyncClient, cw_sandbox: Sandbox
+) -> None:
+    cw_sandbox.store.storage[f"s3:{seed.SALES_BUCKET}"]["missing"] = True
+    run_id = await finished_run(cw, cw_sandbox, seed.PRODUCTS_IMPORT_ID)
+    failed = await run_status(cw, run_id)
+    assert (failed["success"], failed["message"]) == (False, "Anaplan Connection Error")
+    line = await error_line(cw, run_id)
+    assert line["type"] == "bucketNotFound"
+    assert f"bucket '{seed.SALES_BUCKET}' does not exist" in line["localMessageText"]
+    connection = cw_sandbox.store.connections[seed.SALES_S3_CONNECTION_ID]
+    assert (connection["status"], connection["integrationErrorCode"]) == (0, 4)
+
+
+@pytest.mark.parametrize(
+    ("denied", "integration_id", "verb"),
+    [("read", seed.PRODUCTS_IMPORT_ID, "read"), ("write", seed.SALES_EXPORT_ID, "write")],
+)
+async def test_a_bucket_policy_that_denies_the_operation_fails_the_run_only(
+    cw: httpx2.AsyncClient, cw_sandbox: Sandbox, denied: str, integration_id: str, verb: str
+) -> None:
+    cw_sandbox.store.storage[f"s3:{seed.SALES_BUCKET}"]["denied"] = [denied]
+    run_id = await finished_run(cw, cw_sandbox, integration_id)
+    assert (await run_status(cw, run_id))["success"] is False
+    line = await error_line(cw, run_id)
+    assert line["type"] == "accessDenied"
+    assert line["localMessageText"].startswith(f"Access denied: cannot {verb} '")
+    # The key still opens the bucket: the connection stays valid.
+    assert cw_sandbox.store.connections[seed.SALES_S3_CONNECTION_ID]["status"] == 1
 
 
 async def test_the_seeded_process_finishes_partly_with_a_dump_per_import_action(

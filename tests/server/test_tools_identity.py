@@ -42,9 +42,7 @@ async def test_now_follows_the_sandbox_clock(client: Client, sandbox: Sandbox) -
 async def test_notify_me_needs_no_guessing(client: Client, sandbox: Sandbox) -> None:
     me = await call(client, "who_am_i", {})
     args = {"integration_id": seed.PRODUCTS_IMPORT_ID, "channels": ["email"]}
-    change = await call(
-        client, "set_notification_config", {**args, "failed": [me["user_id"]]}
-    )
+    change = await call(client, "set_notification_config", {**args, "failed": [me["user_id"]]})
     told = change["after"]["recipients"]["failed"]
     assert [(u["user_guid"], u["first_name"], u["last_name"]) for u in told] == [
         (me["user_id"], "Sandbox", "User")

@@ -18,6 +18,7 @@ from anaplan_mcp.models import (
     TimeZoneName,
     describe_validation_error,
 )
+from anaplan_mcp.models.schedules import SCHEDULE_FIELDS as TYPE_FIELDS
 from anaplan_mcp.models.schedules import WeekDays
 from anaplan_mcp.server.audit import audit
 from anaplan_mcp.server.errors import InputError
@@ -32,14 +33,6 @@ from anaplan_mcp.server.tools.common import (
     require_confirmation,
 )
 
-# type -> its own fields (contract sheet §13); every type also takes the common ones.
-TYPE_FIELDS: dict[str, tuple[str, ...]] = {
-    "daily": ("time",),
-    "weekly": ("time", "days_of_week"),
-    "hourly": ("from_time", "to_time", "repeat_every", "days_of_week"),
-    "monthly_specific_day": ("time", "day_of_month"),
-    "monthly_relative_weekday": ("time", "day_of_week", "repeat_every"),
-}
 _SCHEDULE: TypeAdapter[Any] = TypeAdapter(ScheduleInput)
 
 
