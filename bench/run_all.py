@@ -32,6 +32,7 @@ import load
 import overhead
 import paging
 import soak
+import storm
 import tokens
 import troubleshooting
 
@@ -41,6 +42,7 @@ Benchmark = Callable[..., Awaitable[dict[str, Any]]]
 BENCHMARKS: list[tuple[str, Benchmark]] = [
     ("tokens", tokens.run),
     ("troubleshooting", troubleshooting.run),
+    ("storm", storm.run),
     ("overhead", overhead.run),
     ("concurrency", concurrency.run),
     ("paging", paging.run),
