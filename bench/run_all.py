@@ -33,6 +33,7 @@ import load
 import overhead
 import paging
 import soak
+import storm
 import tokens
 import troubleshooting
 
@@ -43,6 +44,7 @@ BENCHMARKS: list[tuple[str, Benchmark]] = [
     ("tokens", tokens.run),
     ("troubleshooting", troubleshooting.run),
     ("journeys", journeys.run),
+    ("storm", storm.run),
     ("overhead", overhead.run),
     ("concurrency", concurrency.run),
     ("paging", paging.run),

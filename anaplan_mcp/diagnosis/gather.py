@@ -78,6 +78,22 @@ class Batch:
             raise failures[0]
 
 
+class Budget:
+    """At most `limit` requests for one tool call: a request that would go over is not made (the
+    caller says what it left out) rather than fanning out until the service answers 429."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+
+    def take(self) -> bool:
+        """Count one request; False, and nothing counted, once the budget is spent."""
+        if self.used >= self.limit:
+            return False
+        self.used += 1
+        return True
+
+
 def limiter(concurrency: int = DEFAULT_CONCURRENCY) -> anyio.CapacityLimiter:
     return anyio.CapacityLimiter(max(1, concurrency))
 

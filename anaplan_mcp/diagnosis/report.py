@@ -169,12 +169,45 @@ class FailedItem(Compact):
         return self.started_at or self.due_at or datetime.min.replace(tzinfo=UTC)
 
 
+class FailedGroup(Compact):
+    """Failures that share one cause: one finding, with the fix once."""
+
+    group: str = Field(description="Its key: find_failed_runs(group=...) lists its members.")
+    count: int = Field(description="Members in the window.")
+    outcome: Outcome = Field(description="failed, partial_success or did_not_run.")
+    error_code: int | None = Field(None, description="The runs' executionErrorCode.")
+    kb: str | None = Field(None, description="Knowledge-base entry the runs' message matches.")
+    cause: str = Field(description="One-line cause.")
+    read: int | None = Field(None, description="Members whose definitions were read for it.")
+    connections: list[ConnectionState] = Field(
+        default_factory=list, description="Invalid connections those members use."
+    )
+    fix: str = Field(description="What fixes them all.")
+    examples: list[str] = Field(description="A few member ids (names in untrusted_data).")
+    next_calls: list[NextCall] = Field(description="Tool calls to make next.")
+    untrusted_data: TenantText = Field(description=UNTRUSTED)
+
+
 class FailedRuns(Compact):
-    """Failures in a time window, most recent first."""
+    """Failures in a time window: shared causes as groups, then the other items, paged."""
 
     since: datetime = Field(description="Start of the window.")
     now: datetime = Field(description="End of the window.")
-    items: list[FailedItem] = Field(description="Most recent first.")
+    counts: dict[str, int] = Field(description="Every failure in the window, by outcome.")
+    groups: list[FailedGroup] = Field(
+        default_factory=list, description="Causes shared by several, largest first."
+    )
+    items: list[FailedItem] = Field(
+        description="Most recent first: those in no group, or the members of `group`."
+    )
+    total: int = Field(description="Items across all pages.")
+    next_offset: int | None = Field(None, description="Offset of the next page; null on the last.")
+    invalid_connections: list[str] = Field(
+        default_factory=list, description="Connections the tenant shows invalid."
+    )
+    left_out: list[str] = Field(
+        default_factory=list, description="What the per-call request budget did not read."
+    )
     checked: dict[str, int] = Field(description="How many integrations and flows were checked.")
 
 
@@ -206,6 +239,7 @@ __all__ = [
     "DumpData",
     "DumpRow",
     "Evidence",
+    "FailedGroup",
     "FailedItem",
     "FailedRuns",
     "FailureDump",

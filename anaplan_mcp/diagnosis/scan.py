@@ -1,78 +1,72 @@
-"""Finding what failed, partly failed or did not run in a time window, in a few round trips.
+"""Finding what failed, partly failed or did not run in a time window, in requests that grow with
+the answer, not with the tenant.
 
-The integration and flow listings carry each one's latest run, so a tenant of 500 costs the
-listing pages plus a history (and definition) read only for the few whose latest run is in
-trouble or still going. Judged by the latest finished runs: an integration whose failure was
-followed by a good run in the window is not listed.
+One listing of integrations, flows and connections finds every failure and keys it by cause
+(failures.py); causes shared by several become groups (grouping.py). Then one round of reads,
+under a per-call budget: a few definitions per group (for the connection behind it) and, for the
+items of the page asked for, their run history (run id, runs in the window) and definition (the
+connection) or flow detail. An integration running now costs one history read before that, since
+its running run hides the one before it. A tenant of 500 whose every integration failed costs the
+listing pages plus at most READ_BUDGET reads, and the answer says what the budget left out.
+Judged by the latest finished runs: a failure followed by a good run in the window is not listed.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any, TypeVar
 
 import anyio
 
 from anaplan_mcp.cloudworks.client import CloudWorksClient
-from anaplan_mcp.diagnosis.explain import (
-    code_meaning,
-    connection_states,
-    row_counts,
-    undocumented,
+from anaplan_mcp.diagnosis.failures import (
+    Failure,
+    failed_item,
+    from_history,
+    listed_failures,
 )
-from anaplan_mcp.diagnosis.gather import DEFAULT_CONCURRENCY, Batch, Slot
-from anaplan_mcp.diagnosis.knowledge import explain_connection_code, explain_run_message
-from anaplan_mcp.diagnosis.report import FailedItem, FailedRuns, TenantText
-from anaplan_mcp.diagnosis.schedules import missed_run
-from anaplan_mcp.models import (
-    Connection,
-    FlowDetail,
-    Integration,
-    IntegrationDetail,
-    RunHistory,
-    RunRecord,
+from anaplan_mcp.diagnosis.gather import DEFAULT_CONCURRENCY, Batch, Budget, Slot
+from anaplan_mcp.diagnosis.grouping import (
+    build_group,
+    examples,
+    group_failures,
+    needs_definitions,
+    newest_first,
 )
-from anaplan_mcp.models.outcomes import kind_of, run_outcome, words
+from anaplan_mcp.diagnosis.report import FailedRuns
+
+K = TypeVar("K", bound=Hashable)
 
 HISTORY_RUNS = 25
-MISS_SHORT = {
-    "disabled": "did not run: its schedule is disabled",
-    "ended": "did not run: its schedule is past its end date",
-    "still_running": "did not run: the previous run was still going",
-    "maintenance": "did not run: the time fell in the weekly maintenance window",
-    "unknown": "did not run when scheduled; no reason visible in the API",
-}
+DEFAULT_LIMIT = 20
+# Reads beyond the listings per call: a full default page (a history and a definition per item)
+# plus a few definitions per group, and still far below what draws 429s from the service.
+READ_BUDGET = 60
 
 
-def _wanted(run: RunRecord, since: datetime, include_partial: bool) -> bool:
-    outcome = run_outcome(run)
-    return run.start_date >= since and (
-        outcome == "failed" or (include_partial and outcome == "partial_success")
-    )
+class ScanInputError(ValueError):
+    """The arguments cannot be answered as given; the message names the argument."""
 
 
-def _cause(run: RunRecord, detail: IntegrationDetail | None, connections: list[Connection]) -> str:
-    if run_outcome(run) == "partial_success":
-        counts = row_counts([run.message])
-        rows = (
-            f"{counts['failed']} of {counts['total']} rows rejected" if counts else "rows rejected"
-        )
-        return f"partly failed: {rows} (code 38)"
-    if detail is not None:
-        for state in connection_states(detail, connections):
-            if state.deleted:
-                return f"failed: connection {state.connection_id} no longer exists"
-            if not state.valid:
-                entry = explain_connection_code(state.error_code) if state.error_code else None
-                title = entry.title if entry else f"integrationErrorCode {state.error_code}"
-                return f"failed: connection {state.connection_id} is invalid ({title})"
-    entry = explain_run_message(run.message)
-    if entry is not None and entry.names_cause:
-        return f"failed: {entry.title}"
-    _, code_entry = code_meaning(run.execution_error_code)
-    if code_entry is not None and not undocumented(code_entry):
-        return f"failed: {code_entry.title}"
-    return f"failed (code {run.execution_error_code}): cause unknown; message in untrusted_data"
+async def _read(
+    limiter: anyio.CapacityLimiter,
+    budget: Budget,
+    calls: Mapping[K, Callable[[], Awaitable[Any]]],
+) -> tuple[dict[K, Any], list[K]]:
+    """The calls in one concurrent round, in order while the budget lasts: (results, not made)."""
+    batch = Batch(limiter)
+    slots: dict[K, Slot[Any]] = {}
+    skipped: list[K] = []
+    for key, call in calls.items():
+        if budget.take():
+            slots[key] = batch.add(call)
+        else:
+            skipped.append(key)
+    await batch.run()
+    return {key: slot.value for key, slot in slots.items()}, skipped
 
 
 async def find_failures(
@@ -81,7 +75,11 @@ async def find_failures(
     now: datetime,
     hours: float = 24,
     include_partial: bool = True,
+    group: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+    offset: int = 0,
     concurrency: int = DEFAULT_CONCURRENCY,
+    budget: int = READ_BUDGET,
 ) -> FailedRuns:
     since = now - timedelta(hours=hours)
     limiter = anyio.CapacityLimiter(max(1, concurrency))
@@ -92,111 +90,121 @@ async def find_failures(
     await first.run()
     integrations, flows = integrations_slot.value, flows_slot.value
     connections = connections_slot.value
+    reads = Budget(budget)
+    left_out: list[str] = []
 
-    items: list[FailedItem] = []
-    second = Batch(limiter)
-    histories: dict[str, tuple[Integration, Slot[RunHistory], Slot[IntegrationDetail] | None]] = {}
-    for integration in integrations:
-        latest = integration.latest_run
-        names = TenantText(names={integration.integration_id: integration.name})
-        if latest is not None and latest.start_date >= since:
-            outcome = run_outcome(latest)
-            troubled = outcome == "failed" or (include_partial and outcome == "partial_success")
-            if troubled or outcome == "running":
-                # The listing's latest run has no id, and a running one hides the run before it.
-                ident = integration.integration_id
-                history = second.add(partial(client.run_history, ident, limit=HISTORY_RUNS))
-                detail = (
-                    second.add(partial(client.get_integration, ident))
-                    if outcome == "failed"
-                    else None
-                )
-                histories[ident] = (integration, history, detail)
-                continue
-        missed = missed_run(integration.schedule, latest, now, since)
-        # A miss with no visible reason is left out: schedule times and run times can differ
-        # for reasons the API does not show, and a false alarm costs more than it tells.
-        if missed is not None and missed[1] != "unknown":
-            items.append(
-                FailedItem(
-                    kind=kind_of(integration.integration_type) or "import",
-                    integration_id=integration.integration_id,
-                    outcome="did_not_run",
-                    due_at=missed[0],
-                    cause=MISS_SHORT[missed[1]],
-                    untrusted_data=names,
-                )
-            )
-    troubled_flows: dict[str, Slot[FlowDetail]] = {}
-    for flow in flows:
-        run = flow.latest_run
-        if run is None or run.start_date < since or run_outcome(run) == "running":
-            continue
-        if run_outcome(run) == "failed" or (
-            include_partial and run_outcome(run) == "partial_success"
-        ):
-            troubled_flows[flow.id] = second.add(partial(client.get_flow, flow.id))
-    await second.run()
-
-    for ident, (integration, history, detail) in histories.items():
-        runs = [r for r in history.value.runs if _wanted(r, since, include_partial)]
-        if not runs:
-            continue
-        newest = runs[0]
-        items.append(
-            FailedItem(
-                kind=kind_of(integration.integration_type) or "import",
-                integration_id=ident,
-                outcome=run_outcome(newest),
-                started_at=newest.start_date,
-                run_id=newest.id,
-                runs_in_window=len(runs),
-                cause=_cause(newest, detail.value if detail else None, connections),
-                untrusted_data=TenantText(
-                    names={ident: integration.name},
-                    messages=[newest.message] if run_outcome(newest) == "failed" else [],
-                ),
-            )
+    failures, running = listed_failures(
+        integrations, flows, since=since, now=now, include_partial=include_partial
+    )
+    by_id = {integration.integration_id: integration for integration in running}
+    history_calls = {
+        ident: partial(client.run_history, ident, limit=HISTORY_RUNS) for ident in by_id
+    }
+    histories, unread = await _read(limiter, reads, history_calls)
+    for ident, history in histories.items():
+        found = from_history(by_id[ident], history, since, include_partial)
+        if found is not None:
+            failures.append(found)
+    if unread:
+        left_out.append(
+            f"{len(unread)} integrations running now were not checked for a failed run before "
+            f"it (request budget {budget})"
         )
-    for slot in troubled_flows.values():
-        items.append(_flow_item(slot.value))
-    items.sort(key=lambda item: item.at, reverse=True)
+
+    groups = group_failures(failures)
+    if group is not None and group not in groups:
+        known = ", ".join(groups) or "none"
+        raise ScanInputError(
+            f"find_failed_runs: group: no group {group!r} in this window (groups now: {known})."
+        )
+    shown = [group] if group is not None else list(groups)
+    view = (
+        groups[group]
+        if group is not None
+        else newest_first([f for f in failures if f.key not in groups])
+    )
+    page = view[offset : offset + limit]
+
+    calls = _group_reads(client, shown, groups) | _page_reads(client, page)
+    got, skipped = await _read(limiter, reads, calls)
+    details = {ident: value for (what, ident), value in got.items() if what == "definition"}
+    window = {"hours": hours, "include_partial": include_partial}
+    built = [build_group(key, groups[key], details, connections, window) for key in shown]
+    items = [
+        failed_item(
+            failure,
+            connections,
+            history=got.get(("history", failure.ident)),
+            detail=details.get(failure.ident),
+            flow=got.get(("flow", failure.ident)),
+            group_cause=built[0].cause if group is not None else None,
+            since=since,
+            include_partial=include_partial,
+        )
+        for failure in page
+    ]
+    left_out += _what_was_skipped(skipped, page, budget)
+    following = offset + len(page)
     return FailedRuns(
         since=since,
         now=now,
+        counts=dict(Counter(f.outcome for f in failures).most_common()),
+        groups=built,
         items=items,
+        total=len(view),
+        next_offset=following if following < len(view) else None,
+        invalid_connections=[c.connection_id for c in connections if c.status != 1],
+        left_out=left_out,
         checked={"integrations": len(integrations), "flows": len(flows)},
     )
 
 
-def _flow_item(flow: FlowDetail) -> FailedItem:
-    run = flow.latest_run
-    assert run is not None
-    end = run.end_date or run.start_date
-    stopped = next(
-        (
-            (position, step)
-            for position, step in enumerate(flow.steps, start=1)
-            if step.latest_run is not None
-            and run.start_date <= step.latest_run.start_date <= end
-            and run_outcome(step.latest_run) in ("failed", "cancelled", "partial_success")
-        ),
-        None,
-    )
-    if stopped is None:
-        cause = f"{words(run_outcome(run))}; no failed step found"
-    else:
-        position, step = stopped
-        cause = (
-            f"step {position} of {len(flow.steps)} (integration {step.referrer}) "
-            f"{words(run_outcome(step.latest_run))}"  # type: ignore[arg-type]
+Calls = dict[tuple[str, str], Callable[[], Awaitable[Any]]]
+
+
+def _group_reads(
+    client: CloudWorksClient, shown: list[str], groups: dict[str, list[Failure]]
+) -> Calls:
+    """The definitions of a few members per group of failed runs: the connection behind it."""
+    calls: Calls = {}
+    for key in shown:
+        if needs_definitions(groups[key]):
+            for member in examples(groups[key]):
+                if not member.is_flow:
+                    ident = member.ident
+                    calls[("definition", ident)] = partial(client.get_integration, ident)
+    return calls
+
+
+def _page_reads(client: CloudWorksClient, page: list[Failure]) -> Calls:
+    """What the page's items need: a flow's steps; an integration's run history (unless read
+    already) and, for a failed run, its definition (the connection)."""
+    calls: Calls = {}
+    for failure in page:
+        ident = failure.ident
+        if failure.is_flow:
+            calls[("flow", ident)] = partial(client.get_flow, ident)
+        elif failure.miss is None:
+            if failure.runs_in_window is None:
+                calls[("history", ident)] = partial(client.run_history, ident, limit=HISTORY_RUNS)
+            if failure.outcome == "failed":
+                calls[("definition", ident)] = partial(client.get_integration, ident)
+    return calls
+
+
+def _what_was_skipped(
+    skipped: list[tuple[str, str]], page: list[Failure], budget: int
+) -> list[str]:
+    if not skipped:
+        return []
+    on_page = {failure.ident for failure in page}
+    items = {ident for _, ident in skipped if ident in on_page}
+    notes = []
+    if items:
+        notes.append(
+            f"{len(items)} items of this page were not read in full (run_id, connection): "
+            f"request budget {budget} reached; ask for a smaller limit"
         )
-    return FailedItem(
-        kind="flow",
-        flow_id=flow.id,
-        outcome=run_outcome(run),
-        started_at=run.start_date,
-        run_id=run.id,
-        cause=cause,
-        untrusted_data=TenantText(names={flow.id: flow.name}),
-    )
+    if len(items) < len({ident for _, ident in skipped}):
+        notes.append(f"some group members' definitions were not read (request budget {budget})")
+    return notes

@@ -53,8 +53,15 @@ def register_resources(server: MCPServer, holder: StateHolder) -> None:
 
     @server.resource("cloudworks://integrations", mime_type=JSON, title="Integrations")
     async def integrations() -> str:
-        """Every integration: id, name, kind, model, latest run."""
-        return _json(await read(state().client.list_integrations()))
+        """Counts of every integration by kind and latest outcome, the first 50 by name, and
+        where the rest is (list_integrations, cloudworks://integrations/{integration_id})."""
+        # Every field of 500 integrations is ~100,000 tokens: more than a host takes at once.
+        # Imported here: answering tools/list must not load the tool modules (catalogue.py).
+        from anaplan_mcp.server.tools.integration_views import integrations_overview
+        from anaplan_mcp.server.tools.integrations import MAX_LISTED
+
+        listed = await read(state().client.list_integrations())
+        return _json(integrations_overview(listed, first=MAX_LISTED))
 
     @server.resource(
         "cloudworks://integrations/{integration_id}", mime_type=JSON, title="Integration"

@@ -47,7 +47,7 @@ async def _connection_exists(client: Client, ident: str) -> bool:
 
 
 async def _integration_exists(client: Client, ident: str) -> bool:
-    page = await call(client, "list_integrations", {"limit": 200})
+    page = await call(client, "list_integrations", {"limit": 50})
     return ident in {item["integration_id"] for item in page["items"]}
 
 

@@ -223,8 +223,11 @@ async def test_resources_list_and_read_compact_json(client: Client) -> None:
     }
     assert "cloudworks://runs/{run_id}/dump{?action_id}" in templates
     listing = await client.read_resource("cloudworks://integrations")
-    integrations = json.loads(listing.contents[0].text)  # type: ignore[union-attr]
-    first = integrations[0]["integration_id"]
+    overview = json.loads(listing.contents[0].text)  # type: ignore[union-attr]
+    assert overview["total"] == len(overview["items"]) == 12 and "rest" not in overview
+    assert overview["kinds"] == {"import": 6, "export": 3, "process": 3}
+    assert sum(overview["latest_outcomes"].values()) == 12
+    first = overview["items"][0]["integration_id"]
     detail = await client.read_resource(f"cloudworks://integrations/{first}")
     assert json.loads(detail.contents[0].text)["integration_id"] == first  # type: ignore[union-attr]
 
@@ -255,7 +258,7 @@ async def test_guide_resource_is_the_error_code_guide(client: Client) -> None:
 
 async def test_ids_complete_from_the_tenant(client: Client) -> None:
     template = ResourceTemplateReference(uri="cloudworks://integrations/{integration_id}")
-    listing = await client.call_tool("list_integrations", {"limit": 200})
+    listing = await client.call_tool("list_integrations", {"limit": 50})
     assert listing.structured_content is not None
     ids = [item["integration_id"] for item in listing.structured_content["items"]]
     prefix = ids[0][:2]

@@ -5,11 +5,13 @@ Names and other tenant text are marked untrusted in the field descriptions (the 
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
 
+from anaplan_mcp.diagnosis.report import Compact
 from anaplan_mcp.models import (
     AnaplanEndpoint,
     FileEndpoint,
@@ -20,24 +22,36 @@ from anaplan_mcp.models import (
     Schedule,
     TableEndpoint,
 )
-from anaplan_mcp.models.outcomes import Kind, kind_of
+from anaplan_mcp.models.outcomes import Kind, kind_of, latest_outcome
 from anaplan_mcp.server.tools.run_views import RunSummary, summarize
 from anaplan_mcp.server.tools.schedules import schedule_summary
 
 JOB_FIELDS = ("connection_id", "path", "table", "action_id", "file_id", "overwrite", "mapping")
 
 
-class IntegrationItem(BaseModel):
-    """An integration in a listing."""
+class IntegrationItem(Compact):
+    """An integration in a listing: what a model needs to choose one and call the next tool
+    (get_integration has the rest). Nulls are left out, so a page of 50 fits ~7,000 tokens."""
 
     integration_id: str = Field(description="Integration id.")
     name: str = Field(description="Name (untrusted tenant data).")
-    kind: Kind | None = Field(description="import, export or process.")
+    kind: Kind | None = Field(None, description="import, export or process.")
     workspace_id: str = Field(description="Workspace id.")
     model_id: str = Field(description="Model id.")
-    latest_run: RunSummary | None = Field(description="Latest run; null if it never ran.")
-    schedule: str | None = Field(description="Schedule summary; null when unscheduled.")
-    notification_id: str | None = Field(description="Notification config id.")
+    latest_run: RunSummary | None = Field(None, description="Latest run; null if it never ran.")
+    schedule: str | None = Field(None, description="Schedule summary; null when unscheduled.")
+
+
+class IntegrationsOverview(Compact):
+    """The whole tenant in one read that fits a model: counts of every integration, the first
+    page by name, and where the rest is."""
+
+    total: int = Field(description="Integrations in the tenant.")
+    kinds: dict[str, int] = Field(description="How many of each kind.")
+    latest_outcomes: dict[str, int] = Field(description="How many by latest run's outcome.")
+    items: list[IntegrationItem] = Field(description="The first integrations by name.")
+    next_offset: int | None = Field(None, description="list_integrations offset of the rest.")
+    rest: str | None = Field(None, description="How to read the others.")
 
 
 class JobView(BaseModel):
@@ -109,17 +123,52 @@ class ModelObjects(BaseModel):
     files: list[ObjectRef] | None = Field(None, description="Files (113...).")
 
 
+# A listing's run keeps its outcome, start and code; message, end and trigger cost ~35 tokens an
+# item and are one get_integration away.
+_LISTED_RUN_DROPS = {"message": None, "ended_at": None, "trigger": None}
+
+
 def integration_item(integration: Integration) -> IntegrationItem:
     run = integration.latest_run
+    brief = summarize(run).model_copy(update=_LISTED_RUN_DROPS) if run else None
     return IntegrationItem(
         integration_id=integration.integration_id,
         name=integration.name,
         kind=kind_of(integration.integration_type),
         workspace_id=integration.workspace_id,
         model_id=integration.model_id,
-        latest_run=summarize(run) if run else None,
+        latest_run=brief,
         schedule=schedule_summary(integration.schedule),
-        notification_id=integration.notification_id,
+    )
+
+
+def listed_items(integrations: list[Integration]) -> list[IntegrationItem]:
+    """Listing items in list_integrations' order: by name, then id."""
+    items = [integration_item(integration) for integration in integrations]
+    items.sort(key=lambda item: (item.name.casefold(), item.name, item.integration_id))
+    return items
+
+
+def integrations_overview(integrations: list[Integration], first: int) -> IntegrationsOverview:
+    """Counts of all, the first `first` listing items, and the way to the rest."""
+    items = listed_items(integrations)
+    shown = items[:first]
+    more = len(items) > len(shown)
+    return IntegrationsOverview(
+        total=len(items),
+        kinds=dict(Counter(item.kind or "unknown" for item in items).most_common()),
+        latest_outcomes=dict(
+            Counter(latest_outcome(i.latest_run) for i in integrations).most_common()
+        ),
+        items=shown,
+        next_offset=len(shown) if more else None,
+        rest=(
+            f"{len(items) - len(shown)} more: list_integrations(offset={len(shown)}) pages on in "
+            "this order (filters: name, kind, outcome); cloudworks://integrations/{integration_id} "
+            "reads one."
+        )
+        if more
+        else None,
     )
 
 

@@ -29,7 +29,6 @@ from anaplan_mcp.server.tools.common import (
     ConnectionId,
     Done,
     IntegrationId,
-    Limit,
     Offset,
     Page,
     confirm_integration,
@@ -58,11 +57,15 @@ from anaplan_mcp.server.tools.integration_views import (
     ModelObjects,
     ObjectRef,
     field_changes,
-    integration_item,
     integration_view,
+    listed_items,
     object_refs,
 )
 
+# The largest page a model reads: 50 listed integrations are about 7,000 tokens (10,000 with long
+# names and schedules), within what hosts accept from one tool result.
+MAX_LISTED = 50
+ListLimit = Annotated[int, Field(ge=1, le=MAX_LISTED, description="Items per page.")]
 WorkspaceId = Annotated[
     str, Field(pattern=HEX_ID_PATTERN, description="Workspace id (from list_model_objects).")
 ]
@@ -98,13 +101,12 @@ async def list_integrations(
     ] = None,
     model_id: Annotated[str | None, Field(pattern=MODEL_ID_PATTERN)] = None,
     mine: Annotated[bool, Field(description="Only integrations I created.")] = False,
-    limit: Limit = 25,
+    limit: ListLimit = 25,
     offset: Offset = 0,
 ) -> Page[IntegrationItem]:
-    """List integrations sorted by name, with kind, latest run, schedule and notification id.
-    Filters combine."""
+    """List integrations sorted by name, with kind, latest run and schedule. Filters combine."""
     integrations = await app_state(ctx).client.list_integrations(my_integrations=mine)
-    items = [integration_item(integration) for integration in integrations]
+    items = listed_items(integrations)
     needle = name.casefold() if name else None
     items = [
         item
@@ -117,7 +119,6 @@ async def list_integrations(
         )
         and (model_id is None or item.model_id == model_id)
     ]
-    items.sort(key=lambda item: (item.name.casefold(), item.name, item.integration_id))
     return page_of(items, offset, limit)
 
 

@@ -10,12 +10,14 @@ from pydantic import Field
 from anaplan_mcp.diagnosis.diagnose import DiagnosisInputError, Target, diagnose
 from anaplan_mcp.diagnosis.dumpview import DumpInputError, read_failure_dump
 from anaplan_mcp.diagnosis.report import Diagnosis, FailedRuns, FailureDump
-from anaplan_mcp.diagnosis.scan import find_failures
+from anaplan_mcp.diagnosis.scan import ScanInputError, find_failures
 from anaplan_mcp.server.errors import InputError
 from anaplan_mcp.server.registry import ToolSpec
 from anaplan_mcp.server.state import app_state
 from anaplan_mcp.server.tools.common import FlowId, IntegrationId, Limit, Offset, RunId
 
+# A page of failed items stays a few thousand tokens, and its reads fit the scan's request budget.
+MAX_FAILED = 50
 ActionId = Annotated[
     str,
     Field(pattern=r"^\d{1,20}$", description="Import action id of a process run (get_run_errors)."),
@@ -66,13 +68,27 @@ async def find_failed_runs(
     include_partial: Annotated[
         bool, Field(description="Also list partly failed runs (rows rejected).")
     ] = True,
+    group: Annotated[
+        str | None, Field(pattern=r"^[a-z0-9-]{1,80}$", description="A group's key: its members.")
+    ] = None,
+    limit: Annotated[int, Field(ge=1, le=MAX_FAILED, description="Items per page.")] = 20,
+    offset: Offset = 0,
 ) -> FailedRuns:
-    """Every integration and flow whose runs in the last `hours` failed or partly failed, or that
-    did not run when scheduled, most recent first, each with a one-line cause."""
+    """What failed, partly failed or did not run when scheduled in the last `hours`: shared
+    causes as groups (count, cause, fix), then the other items, newest first."""
     state = app_state(ctx)
-    return await find_failures(
-        state.client, now=state.now(), hours=hours, include_partial=include_partial
-    )
+    try:
+        return await find_failures(
+            state.client,
+            now=state.now(),
+            hours=hours,
+            include_partial=include_partial,
+            group=group,
+            limit=limit,
+            offset=offset,
+        )
+    except ScanInputError as exc:
+        raise InputError(str(exc)) from None
 
 
 async def get_failure_dump(
