@@ -29,7 +29,7 @@ from anaplan_mcp.models import (
     RunHistory,
     RunRecord,
 )
-from anaplan_mcp.models.outcomes import kind_of, run_outcome, words
+from anaplan_mcp.models.outcomes import TROUBLE, kind_of, run_outcome, step_results, words
 
 ListedRun = LatestRun | RunRecord
 MISS_SHORT: dict[MissReason, str] = {
@@ -246,24 +246,16 @@ def failed_item(
 def flow_item(flow: FlowDetail) -> FailedItem:
     run = flow.latest_run
     assert run is not None
-    end = run.end_date or run.start_date
     stopped = next(
-        (
-            (position, step)
-            for position, step in enumerate(flow.steps, start=1)
-            if step.latest_run is not None
-            and run.start_date <= step.latest_run.start_date <= end
-            and run_outcome(step.latest_run) in ("failed", "cancelled", "partial_success")
-        ),
+        (r for r in step_results(flow, run.end_date or run.start_date) if r.outcome in TROUBLE),
         None,
     )
     if stopped is None:
         cause = f"{words(run_outcome(run))}; no failed step found"
     else:
-        position, step = stopped
         cause = (
-            f"step {position} of {len(flow.steps)} (integration {step.referrer}) "
-            f"{words(run_outcome(step.latest_run))}"  # type: ignore[arg-type]
+            f"step {stopped.position} of {len(flow.steps)} (integration {stopped.step.referrer}) "
+            f"{words(stopped.outcome)}"
         )
     return FailedItem(
         kind="flow",

@@ -10,7 +10,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import (
+    BaseModel,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 
 from anaplan_mcp.diagnosis.dumps import DumpRow, ErrorGroup, SampleRow
 from anaplan_mcp.models.outcomes import LatestOutcome, StepOutcome
@@ -161,7 +167,22 @@ class FailedItem(Compact):
     run_id: str | None = Field(None, description="The run to diagnose.")
     runs_in_window: int | None = Field(None, description="Failed or partial runs in the window.")
     cause: str = Field(description="One-line cause; diagnose_integration tells more.")
+    next_calls: list[NextCall] = Field(default_factory=list, description="Its diagnosis.")
     untrusted_data: TenantText = Field(description=UNTRUSTED)
+
+    @model_validator(mode="after")
+    def _suggest_diagnosis(self) -> FailedItem:
+        if not self.next_calls:
+            target = (
+                {"flow_id": self.flow_id}
+                if self.flow_id
+                else {"run_id": self.run_id}
+                if self.run_id
+                else {"integration_id": self.integration_id}
+            )
+            call = NextCall(tool="diagnose_integration", arguments=target, why="cause and fix")
+            self.next_calls = [call]
+        return self
 
     @property
     def at(self) -> datetime:

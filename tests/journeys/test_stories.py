@@ -37,7 +37,8 @@ async def test_last_nights_failures_are_each_diagnosed_and_the_sales_load_fixed(
         "run_integration",
     ]
     assert result["diagnosed"] >= 3
-    assert journey.tokens < 4_000, journey.summary()
+    # About 700 tokens a diagnosis: six failures and their fix stay near a page of text.
+    assert journey.tokens < 5_500, journey.summary()
 
 
 async def test_a_new_scheduled_import_is_set_up_and_run() -> None:
