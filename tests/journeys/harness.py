@@ -12,11 +12,10 @@ Shared by the journey tests and `bench/journeys.py`.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import jsonschema
 from mcp import Client
 from mcp.server import MCPServer
 from mcp.types import CallToolResult, ElicitRequestParams, ElicitResult
@@ -25,6 +24,7 @@ from anaplan_mcp.sandbox.app import Sandbox
 from anaplan_mcp.server.app import create_server
 from anaplan_mcp.server.state import Timing
 from anaplan_mcp.settings import load_settings
+from tests.suggestions import Checker, next_calls_in
 from tests.tokens import count_tokens
 
 HOST_TIMEOUT_SECONDS = 60.0
@@ -56,19 +56,6 @@ def server_over(sandbox: Sandbox, **settings: Any) -> MCPServer:
     return create_server(load_settings(sandbox=True, **settings), sandbox=sandbox, timing=timing)
 
 
-def next_calls(value: Any) -> Iterator[dict[str, Any]]:
-    """Every `next_calls` entry anywhere in a result."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if key == "next_calls" and isinstance(item, list):
-                yield from item
-            else:
-                yield from next_calls(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from next_calls(item)
-
-
 @dataclass
 class Journey:
     """One agent's walk through the tools of a host with a 60 s request timeout."""
@@ -76,12 +63,14 @@ class Journey:
     client: Client
     sandbox: Sandbox
     schemas: dict[str, dict[str, Any]]
+    checker: Checker
     calls: list[Call] = field(default_factory=list)
 
     @classmethod
     async def open(cls, client: Client, sandbox: Sandbox) -> Journey:
-        listed = await client.list_tools()
-        return cls(client, sandbox, {tool.name: tool.input_schema for tool in listed.tools})
+        listed = (await client.list_tools()).tools
+        schemas = {tool.name: tool.input_schema for tool in listed}
+        return cls(client, sandbox, schemas, Checker(listed))
 
     @property
     def tools_called(self) -> list[str]:
@@ -90,17 +79,6 @@ class Journey:
     @property
     def tokens(self) -> int:
         return sum(call.tokens for call in self.calls)
-
-    def invalid_call(self, suggested: dict[str, Any]) -> str | None:
-        """Why a suggested call is not a valid call, or None."""
-        schema = self.schemas.get(suggested.get("tool", ""))
-        if schema is None:
-            return f"no tool named {suggested.get('tool')!r}"
-        try:
-            jsonschema.validate(suggested.get("arguments", {}), schema)
-        except jsonschema.ValidationError as exc:
-            return exc.message
-        return None
 
     async def attempt(self, tool: str, **arguments: Any) -> Call:
         """Call a tool as the host would; an error result is returned, but must lead somewhere."""
@@ -122,10 +100,11 @@ class Journey:
         self.calls.append(call)
         if call.seconds > HOST_TIMEOUT_SECONDS:
             raise AssertionError(f"{tool} took {call.seconds:g} s of the host's 60 s")
-        for suggested in next_calls(data):
-            problem = self.invalid_call(suggested)
-            if problem is not None:
-                raise AssertionError(f"{tool} suggested an invalid call {suggested}: {problem}")
+        problems = [
+            p for suggested in next_calls_in(data) for p in self.checker.problems(suggested)
+        ]
+        if problems:
+            raise AssertionError(f"{tool} suggested invalid calls: {problems}")
         if call.error and not any(name in text for name in self.schemas):
             raise DeadEnd(f"{tool} failed and names no tool to call next: {text}")
         return call
@@ -147,7 +126,7 @@ class Journey:
 
 def suggested(result: dict[str, Any], tool: str) -> dict[str, Any]:
     """The first suggested call of `tool` in a result."""
-    found = next((c for c in next_calls(result) if c["tool"] == tool), None)
+    found = next((c for c in next_calls_in(result) if c["tool"] == tool), None)
     if found is None:
-        raise AssertionError(f"no {tool} among the suggested calls: {list(next_calls(result))}")
+        raise AssertionError(f"no {tool} among the suggested calls: {list(next_calls_in(result))}")
     return found

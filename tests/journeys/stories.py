@@ -12,7 +12,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from anaplan_mcp.sandbox import seed_ids as seed
-from tests.journeys.harness import Journey, next_calls, suggested
+from tests.journeys.harness import Journey, suggested
+from tests.suggestions import next_calls_in
 
 Story = Callable[[Journey], Awaitable[dict[str, Any]]]
 
@@ -145,7 +146,7 @@ async def guided_agent(journey: Journey) -> dict[str, Any]:
     for item in items(found):
         result = item
         for _ in range(3):  # a few hops at most: find -> diagnose is one
-            first = next(iter(next_calls(result)), None)
+            first = next(iter(next_calls_in(result)), None)
             if first is None:
                 break
             result = await journey.follow(first)
