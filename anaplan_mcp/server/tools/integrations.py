@@ -62,6 +62,7 @@ from anaplan_mcp.server.tools.integration_views import (
     integration_view,
     object_refs,
 )
+from anaplan_mcp.server.tools.run_ids import with_latest_run_id
 
 WorkspaceId = Annotated[
     str, Field(pattern=HEX_ID_PATTERN, description="Workspace id (from list_model_objects).")
@@ -101,8 +102,8 @@ async def list_integrations(
     limit: Limit = 25,
     offset: Offset = 0,
 ) -> Page[IntegrationItem]:
-    """List integrations sorted by name, with kind, latest run, schedule and notification id.
-    Filters combine."""
+    """List integrations sorted by name, with kind, latest run (id: get_run_history), schedule
+    and notification id. Filters combine."""
     integrations = await app_state(ctx).client.list_integrations(my_integrations=mine)
     items = [integration_item(integration) for integration in integrations]
     needle = name.casefold() if name else None
@@ -124,7 +125,10 @@ async def list_integrations(
 async def get_integration(ctx: Context[Any, Any], integration_id: IntegrationId) -> IntegrationView:
     """One integration: its jobs (connection, file or table, Anaplan action and file), schedule,
     latest run and notification id."""
-    return integration_view(await app_state(ctx).client.get_integration(integration_id))
+    client = app_state(ctx).client
+    detail = await client.get_integration(integration_id)
+    latest = await with_latest_run_id(client, integration_id, detail.latest_run)
+    return integration_view(detail.model_copy(update={"latest_run": latest}))
 
 
 async def create_integration(
