@@ -19,6 +19,10 @@ TOOLSETS = ("connections", "integrations", "runs", "schedules", "flows", "notifi
 ALWAYS = "always"
 
 AuthMode = Literal["sandbox", "passthrough", "certificate", "basic", "token"]
+# A wait for a run ends before a host gives up on the call: 60 s is the request timeout of the
+# MCP Inspector and of the official TypeScript client. A tool call may still ask for up to an hour.
+DEFAULT_WAIT_SECONDS = 45.0
+MAX_WAIT_SECONDS = 3600.0
 
 
 class SettingsError(ValueError):
@@ -77,6 +81,14 @@ class Settings(BaseSettings):
     )
     state_key: SecretStr | None = Field(
         None, validation_alias=_env("ANAPLAN_MCP_STATE_KEY", "state_key")
+    )
+    wait_seconds: float = Field(
+        DEFAULT_WAIT_SECONDS,
+        ge=1,
+        le=MAX_WAIT_SECONDS,
+        validation_alias=_env("ANAPLAN_MCP_WAIT_SECONDS", "wait_seconds"),
+        description="how long `wait=true` follows a run by default, in seconds (1-3600); keep it "
+        "under the host's request timeout (60 s in many hosts)",
     )
 
     _split_lists = field_validator("toolsets", "allowed_hosts", mode="before")(_split_commas)

@@ -25,7 +25,7 @@ request `path` (never the query string, never a header); `str()` is one line a p
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 _HINTS: dict[str, str] = {
     "BadRequestError": "correct the request as the message says, then retry",
@@ -38,7 +38,6 @@ _HINTS: dict[str, str] = {
     "EndpointNotFoundError": (
         "this endpoint does not exist at the configured base URL; check the region or URL override"
     ),
-    "ConflictError": "wait for the running integration to finish, or cancel it, then retry",
     "RateLimitError": "too many requests; wait and retry",
     "ServerError": "CloudWorks failed; retry later, and contact Anaplan support if it persists",
 }
@@ -121,11 +120,19 @@ class APIStatusError(CloudWorksError):
         self.path = path
         super().__init__(self._line())
 
-    def _line(self) -> str:
+    @property
+    def hint(self) -> str:
+        """What to do about it, in plain words (no tool names: this layer knows none)."""
+        return _HINTS.get(type(self).__name__, "")
+
+    @property
+    def plain(self) -> str:
+        """The failure without the hint: CloudWorks' own words."""
         said = f": {self.server_message}" if self.server_message else ""
-        hint = _HINTS.get(type(self).__name__, "")
-        tail = f" ({hint})" if hint else ""
-        return f"{self.method} {self.path} failed with HTTP {self.status_code}{said}{tail}"
+        return f"{self.method} {self.path} failed with HTTP {self.status_code}{said}"
+
+    def _line(self) -> str:
+        return f"{self.plain} ({self.hint})" if self.hint else self.plain
 
 
 class BadRequestError(APIStatusError):
@@ -148,8 +155,36 @@ class EndpointNotFoundError(NotFoundError):
     """404 with an HTML body: nginx found no route, so the path itself is wrong (§7.1)."""
 
 
+ConflictReason = Literal["running", "not_running", "referenced", "limit", "other"]
+# CloudWorks' 409 messages (contract sheet §2, §7.2): the advice must follow the message, since
+# one status covers a busy integration, an idle one, a resource still in use and a full tenant.
+_CONFLICTS: tuple[tuple[str, ConflictReason], ...] = (
+    ("not in running state", "not_running"),
+    ("already running", "running"),
+    ("being referenced", "referenced"),
+    ("exceed", "limit"),
+)
+_CONFLICT_HINTS: dict[ConflictReason, str] = {
+    "running": "a run is going: follow it to its end or cancel it, then retry",
+    "not_running": "nothing is running, so there is nothing to cancel",
+    "referenced": "something still uses it: change or delete what refers to it first",
+    "limit": "the tenant holds at most 500 integrations and flows: delete unused ones first",
+    "other": "",
+}
+
+
 class ConflictError(APIStatusError):
-    """409: the integration is running, the resource is referenced, or a quota is full."""
+    """409: the integration is running (or is not, for a cancel), the resource is referenced, or
+    the tenant is full; `reason` says which."""
+
+    @property
+    def reason(self) -> ConflictReason:
+        said = (self.server_message or "").lower()
+        return next((reason for text, reason in _CONFLICTS if text in said), "other")
+
+    @property
+    def hint(self) -> str:
+        return _CONFLICT_HINTS[self.reason]
 
 
 class RateLimitError(APIStatusError):

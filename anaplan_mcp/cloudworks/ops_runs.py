@@ -85,6 +85,15 @@ class RunOps(ClientCore):
         items = await self._list_all("/integrationflows", "integrationFlows", params=params)
         return [Flow.model_validate(item) for item in items]
 
+    async def flow_of_run(self, run_id: str) -> Flow | None:
+        """The flow whose latest run has id `run_id` (every page of `GET /integrationflows`).
+
+        CloudWorks has no flow-run endpoint (contract sheet §4.2): a flow run is seen only as its
+        flow's `latestRun`, so an older flow run id matches no flow.
+        """
+        flows = await self.list_flows()
+        return next((f for f in flows if f.latest_run and f.latest_run.id == run_id), None)
+
     async def flows_page(
         self, *, offset: int = 0, limit: int = 25, my_integrations: bool = False
     ) -> Page[Flow]:

@@ -1,9 +1,9 @@
 """One call from "it failed" (or "it didn't run") to cause and fix.
 
-`diagnose(client, target, now=...)` resolves the target (integration id or name, run id, flow
-id), gathers the facts concurrently (facts.py) and builds a compact `Diagnosis`. `now` is the
-caller's wall clock (the server passes the sandbox's clock when it runs one), used only to judge
-schedules.
+`diagnose(client, target, now=...)` resolves the target (integration id or name, run id or flow
+run id, flow id), gathers the facts concurrently (facts.py) and builds a compact `Diagnosis`. `now`
+is the caller's wall clock (the server passes the sandbox's clock when it runs one), used only to
+judge schedules.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from datetime import datetime
 import anyio
 
 from anaplan_mcp.cloudworks.client import CloudWorksClient
+from anaplan_mcp.cloudworks.errors import NotFoundError
 from anaplan_mcp.diagnosis.build import build_diagnosis
 from anaplan_mcp.diagnosis.facts import gather_facts
 from anaplan_mcp.diagnosis.flows import diagnose_flow
@@ -68,7 +69,18 @@ async def diagnose(
         integration_id = matches[0].integration_id
     status = None
     if target.run_id is not None:
-        status = await client.run_status(target.run_id)
+        try:
+            status = await client.run_status(target.run_id)
+        except NotFoundError:
+            # A flow run id is a 404 here (contract sheet §4.2): its flow is diagnosed instead.
+            flow = await client.flow_of_run(target.run_id)
+            if flow is None:
+                raise
+            if integration_id is not None:
+                raise DiagnosisInputError(
+                    "run_id: this is a flow run; give it alone (or flow_id)."
+                ) from None
+            return await diagnose_flow(client, flow.id, limiter, now=now)
         if integration_id is not None and status.integration_id != integration_id:
             raise DiagnosisInputError("run_id: this run belongs to another integration.")
         integration_id = status.integration_id

@@ -7,6 +7,7 @@ next tool to call.
 
 from __future__ import annotations
 
+import re
 from contextvars import ContextVar
 
 from mcp.server.mcpserver.exceptions import ToolError
@@ -32,6 +33,13 @@ class InputError(ToolError):
     """An argument the server refused before sending anything; the message names the field."""
 
 
+# Run ids come from run histories and flows; a flow run is readable only while it is its flow's
+# latest run (contract sheet §4.2), and a run just started may not be visible yet (§2).
+RUN_NOT_FOUND = (
+    "No integration run has this id. get_run_history with an integration_id lists run ids; "
+    "get_run_status takes a flow's latest run id (list_flows, get_flow) and gives its steps' "
+    "run ids, but an older flow run cannot be read. A run started seconds ago may not show yet."
+)
 # Which listing gives valid ids, by the resource a failing path names (longest match first).
 _LISTINGS = (
     ("/integrationflows", "list_flows"),
@@ -59,13 +67,12 @@ def to_tool_error(exc: CloudWorksError) -> ToolError:
             f"{exc}. The server's CloudWorks URL looks wrong for this tenant: "
             "run `anaplan-mcp check` and set ANAPLAN_REGION or ANAPLAN_CLOUDWORKS_URL."
         )
+    if isinstance(exc, NotFoundError) and re.search(r"/integrations/run(error)?/", exc.path):
+        return ToolError(f"{exc.plain}. {RUN_NOT_FOUND}")
     if isinstance(exc, NotFoundError):
         return ToolError(f"{exc}. Call {_listing_for(exc.path)} for valid ids.")
     if isinstance(exc, ConflictError):
-        return ToolError(
-            f"{exc}. Check get_run_status or get_integration for the running run; "
-            "cancel_run stops it."
-        )
+        return ToolError(f"{exc.plain}. {conflict_advice(exc)}")
     if isinstance(exc, AuthenticationError) and CALLER_TOKENS.get():
         return ToolError(
             f"{exc}. This server uses each caller's own Anaplan token: send "
@@ -82,6 +89,53 @@ def to_tool_error(exc: CloudWorksError) -> ToolError:
     if isinstance(exc, APIStatusError | APIConnectionError):
         return ToolError(f"{exc}.")
     return ToolError(str(exc))
+
+
+_IDS = re.compile(r"/(integrationflows|connections|integrations)/([0-9a-f]{32})")
+
+
+def _subject(path: str) -> tuple[str, str]:
+    """What a failing path acts on: ("flow" | "connection" | "integration" | "", its id)."""
+    found = _IDS.findall(path)
+    if not found:
+        return "", ""
+    collection, resource_id = found[-1]
+    return {"integrationflows": "flow", "connections": "connection"}.get(
+        collection, "integration"
+    ), resource_id
+
+
+def conflict_advice(exc: ConflictError) -> str:
+    """What to do about a 409, following CloudWorks' own message (`ConflictError.reason`)."""
+    kind, resource_id = _subject(exc.path)
+    reason = exc.reason
+    if reason == "running" and kind == "flow":
+        return (
+            f"A step of flow {resource_id} is running: get_run_status with the flow's "
+            f"latest_run.run_id (get_flow) follows it; cancel_run with flow_id='{resource_id}' "
+            "stops it."
+        )
+    if reason == "running" and kind == "integration":
+        return (
+            f"Integration {resource_id} is running: get_run_history with "
+            f"integration_id='{resource_id}' lists the running run first (get_integration "
+            f"shows it as latest_run); cancel_run with integration_id='{resource_id}' stops it."
+        )
+    if reason == "not_running":
+        subject = f"{kind} {resource_id}" if kind else "it"
+        return f"Nothing is running: {subject} has no run to cancel."
+    if reason == "referenced" and kind == "connection":
+        return (
+            f"Integrations use connection {resource_id}: point their jobs at another connection "
+            "(update_integration) or delete them first; get_integration shows a job's "
+            "connection_id."
+        )
+    if reason == "referenced" and kind == "integration":
+        return (
+            f"A flow has integration {resource_id} as a step: remove the step (update_flow) or "
+            "delete the flow first; get_flow shows a flow's steps."
+        )
+    return f"{exc.hint[:1].upper()}{exc.hint[1:]}." if exc.hint else "Check the state, then retry."
 
 
 def unconfirmed_start(

@@ -2,7 +2,8 @@
 
 Stateless mode keeps no session between requests (2025-era clients included), and SSE replies
 (`json_response=False`) keep progress notifications, which JSON replies would drop. `/healthz` answers
-load-balancer probes without touching CloudWorks.
+load-balancer probes without touching CloudWorks. `CancelLegacyCalls` makes a 2025-era client's
+`notifications/cancelled` stop its call, which stateless mode alone would drop (see its module).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+
+from anaplan_mcp.server.cancellation import CancelLegacyCalls
 
 MCP_PATH = "/mcp"
 HEALTH_PATH = "/healthz"
@@ -35,10 +38,12 @@ def http_app(server: MCPServer, *, host: str, allowed_hosts: tuple[str, ...] = (
         return JSONResponse({"status": "ok", "server": server.name})
 
     server.custom_route(HEALTH_PATH, methods=["GET"])(health)
-    return server.streamable_http_app(
+    app = server.streamable_http_app(
         streamable_http_path=MCP_PATH,
         stateless_http=True,
         json_response=False,
         transport_security=transport_security(host, allowed_hosts),
         host=host,
     )
+    app.add_middleware(CancelLegacyCalls)
+    return app

@@ -6,9 +6,24 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from anaplan_mcp.diagnosis.report import Compact, NextCall
 from anaplan_mcp.models import FlowDetail, FlowStep
-from anaplan_mcp.models.outcomes import RunOutcome, StepOutcome, kind_of, step_results, strategy
-from anaplan_mcp.server.tools.run_views import RunSummary, summarize
+from anaplan_mcp.models.outcomes import (
+    TROUBLE,
+    RunOutcome,
+    StepOutcome,
+    kind_of,
+    run_outcome,
+    step_results,
+    strategy,
+)
+from anaplan_mcp.server.tools.run_views import (
+    RunSummary,
+    call,
+    follow_calls,
+    running_for,
+    summarize,
+)
 
 
 class FlowSummary(BaseModel):
@@ -50,7 +65,7 @@ class FlowChange(BaseModel):
     after: FlowView
 
 
-class StepRun(BaseModel):
+class StepRun(Compact):
     """What one step did in a flow run."""
 
     integration_id: str
@@ -60,16 +75,21 @@ class StepRun(BaseModel):
     run: RunSummary | None = Field(None, description="Its run in this flow run.")
 
 
-class FlowRunOutcome(BaseModel):
+class FlowRunOutcome(Compact):
     """Where a flow run stands, per step."""
 
     flow_id: str
     run_id: str = Field(description="Flow run id.")
     outcome: RunOutcome
     message: str | None = None
-    steps_to_run: list[str] = Field(description="Integration ids selected to run.")
-    steps: list[StepRun] = Field(default_factory=list, description="When waited for.")
-    next_step: str | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = Field(None, description="Null while running.")
+    running_for_seconds: int | None = Field(None, description="While running: seconds so far.")
+    steps_to_run: list[str] | None = Field(
+        None, description="Integration ids selected to run (null: not known)."
+    )
+    steps: list[StepRun] = Field(default_factory=list, description="Each step's part in the run.")
+    next_calls: list[NextCall] = Field(default_factory=list, description="Calls to make next.")
 
 
 def strategies(step: FlowStep) -> dict[str, str]:
@@ -96,8 +116,9 @@ def view(flow: FlowDetail) -> FlowView:
     return FlowView(flow_id=flow.id, name=flow.name, latest_run=latest, steps=steps)
 
 
-def step_runs(flow: FlowDetail, chosen: set[str], now: datetime) -> list[StepRun]:
-    """Each step's part in the flow's latest run, for the steps `chosen` to run."""
+def step_runs(flow: FlowDetail, chosen: set[str] | None, now: datetime) -> list[StepRun]:
+    """Each step's part in the flow's latest run, for the steps `chosen` to run (None: not known,
+    as for a flow run found by its id)."""
     return [
         StepRun(
             integration_id=result.step.referrer,
@@ -108,3 +129,64 @@ def step_runs(flow: FlowDetail, chosen: set[str], now: datetime) -> list[StepRun
         )
         for result in step_results(flow, now, chosen)
     ]
+
+
+def flow_run_outcome(
+    flow: FlowDetail, run_id: str, now: datetime, chosen: list[str] | None = None
+) -> FlowRunOutcome:
+    """Flow run `run_id`, the flow's latest, step by step, with the calls that follow it, stop it
+    or explain it."""
+    run = flow.latest_run
+    if run is None:  # not visible yet: the run was started a moment ago
+        return FlowRunOutcome(
+            flow_id=flow.id,
+            run_id=run_id,
+            outcome="running",
+            steps_to_run=chosen,
+            next_calls=follow_calls(run_id, flow_id=flow.id),
+        )
+    outcome = run_outcome(run)
+    steps = step_runs(flow, None if chosen is None else set(chosen), now)
+    result = FlowRunOutcome(
+        flow_id=flow.id,
+        run_id=run_id,
+        outcome=outcome,
+        message=run.message,
+        started_at=run.start_date,
+        ended_at=run.end_date,
+        steps_to_run=chosen,
+        steps=steps,
+    )
+    if outcome == "running":
+        result.running_for_seconds = running_for(run.start_date, now)
+        result.next_calls = follow_calls(run_id, flow_id=flow.id)
+        return result
+    troubled = next((s for s in steps if s.outcome in TROUBLE), None)
+    if troubled is not None:
+        result.next_calls = resume_calls(flow, steps, troubled)
+    return result
+
+
+def resume_calls(flow: FlowDetail, steps: list[StepRun], troubled: StepRun) -> list[NextCall]:
+    """Explain the step that went wrong (unless it was cancelled), then resume the flow from it."""
+    at = steps.index(troubled)
+    resume = [s.integration_id for s in steps[at:] if s.outcome not in ("skipped", "not_selected")]
+    calls = [
+        call(
+            "run_flow",
+            "resume the flow from this step (after the fix)",
+            flow_id=flow.id,
+            steps=resume,
+            wait=True,
+        )
+    ]
+    if troubled.outcome == "cancelled":
+        return calls
+    why = "why this step went wrong, and the fix"
+    run_id = troubled.run.run_id if troubled.run else None
+    explain = (
+        call("diagnose_integration", why, run_id=run_id)
+        if run_id
+        else call("diagnose_integration", why, integration_id=troubled.integration_id)
+    )
+    return [explain, *calls]

@@ -7,12 +7,11 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context, ElicitationResult, Resolve
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from anaplan_mcp.cloudworks.errors import APIConnectionError, ServerError, WaitTimeoutError
+from anaplan_mcp.cloudworks.errors import APIConnectionError, ServerError
 from anaplan_mcp.cloudworks.waiting import wait_for_flow
 from anaplan_mcp.models import FlowDetail, FlowInput, describe_validation_error
 from anaplan_mcp.models._types import HEX_ID_PATTERN
 from anaplan_mcp.models.flows import Strategy
-from anaplan_mcp.models.outcomes import run_outcome
 from anaplan_mcp.server.audit import audit
 from anaplan_mcp.server.errors import InputError, unconfirmed_start
 from anaplan_mcp.server.registry import ToolSpec
@@ -34,18 +33,15 @@ from anaplan_mcp.server.tools.flow_views import (
     FlowRunOutcome,
     FlowSummary,
     FlowView,
+    flow_run_outcome,
     step_runs,
     strategies,
     view,
 )
-from anaplan_mcp.server.tools.run_views import summarize
-from anaplan_mcp.server.tools.runs import (
-    POLL_SECONDS,
-    TimeoutSeconds,
-    Wait,
-    page_at,
-    progress_reporter,
-)
+from anaplan_mcp.server.tools.run_ids import with_step_run_ids
+from anaplan_mcp.server.tools.run_views import follow_calls, summarize
+from anaplan_mcp.server.tools.runs import page_at
+from anaplan_mcp.server.tools.waits import TimeoutSeconds, Wait, follow
 
 HexIdStr = Annotated[str, Field(pattern=HEX_ID_PATTERN)]
 
@@ -105,7 +101,7 @@ def _definition(name: str, specs: list[StepSpec], current: FlowDetail | None) ->
 async def list_flows(
     ctx: Context[Any, Any], limit: Limit = 25, offset: Offset = 0
 ) -> Page[FlowSummary]:
-    """List integration flows with their step count and the state of their latest run."""
+    """List integration flows with their step count and latest run."""
     page = await app_state(ctx).client.flows_page(offset=offset, limit=limit)
     items = [
         FlowSummary(
@@ -120,9 +116,10 @@ async def list_flows(
 
 
 async def get_flow(ctx: Context[Any, Any], flow_id: FlowId) -> FlowView:
-    """A flow's steps in order (skip flag, dependencies, failure handling) with each step's
-    latest run, and the flow's latest run."""
-    return view(await app_state(ctx).client.get_flow(flow_id))
+    """A flow and its steps in order (skip flag, dependencies, failure handling), each with its
+    latest run."""
+    client = app_state(ctx).client
+    return view(await with_step_run_ids(client, await client.get_flow(flow_id)))
 
 
 async def create_flow(
@@ -185,13 +182,13 @@ async def run_flow(
     flow_id: FlowId,
     steps: Annotated[
         list[IntegrationId] | None,
-        Field(min_length=1, description="Run only these steps (integration ids), e.g. to resume."),
+        Field(min_length=1, description="Only these steps (integration ids), e.g. to resume."),
     ] = None,
     wait: Wait = False,
-    timeout_seconds: TimeoutSeconds = 600,
+    timeout_seconds: TimeoutSeconds = None,
 ) -> FlowRunOutcome:
-    """Run a flow's enabled steps, or some of them. With wait, follow it and return each step's
-    outcome (ran, skipped, not reached and why)."""
+    """Run a flow's enabled steps, or some of them. With wait, return each step's outcome and
+    why (skipped, not reached)."""
     state = app_state(ctx)
     flow = await state.client.get_flow(flow_id)
     referrers = [step.referrer for step in flow.steps]
@@ -214,10 +211,14 @@ async def run_flow(
         audit("run_flow", "unknown", flow_id=flow_id)
         raise refusal from None
     audit("run_flow", "ok", flow_id=flow_id, run_id=run_id)
-    follow = f"call get_flow with flow_id='{flow_id}' to follow each step's latest run"
     if not wait:
         return FlowRunOutcome(
-            flow_id=flow_id, run_id=run_id, outcome="running", steps_to_run=chosen, next_step=follow
+            flow_id=flow_id,
+            run_id=run_id,
+            outcome="running",
+            running_for_seconds=0,
+            steps_to_run=chosen,
+            next_calls=follow_calls(run_id, flow_id=flow_id),
         )
 
     def describe(current: FlowDetail) -> str:
@@ -225,38 +226,21 @@ async def run_flow(
         ended = [s for s in steps if s.run and s.run.ended_at]
         return f"flow run {run_id}: {len(ended)} of {len(chosen)} steps done"
 
-    report = progress_reporter(ctx, timeout_seconds, describe)
-    timing = state.timing
-    try:
-        final = await wait_for_flow(
-            state.client,
-            flow_id,
-            run_id,
-            on_progress=report,
-            timeout_seconds=timeout_seconds,
-            poll_interval=POLL_SECONDS,
-            sleep=timing.sleep,
-            clock=timing.clock,
-        )
-        latest = final.latest_run
-    except WaitTimeoutError:
-        final, latest = await state.client.get_flow(flow_id), None
-    outcome = FlowRunOutcome(
-        flow_id=flow_id,
-        run_id=run_id,
-        outcome=run_outcome(latest) if latest else "running",
-        message=latest.message if latest else f"still running after {timeout_seconds:g} s",
-        steps_to_run=chosen,
-        steps=step_runs(final, set(chosen), state.now()),
-        next_step=None if latest else f"still running; {follow}",
+    waited = await follow(
+        ctx, wait_for_flow, flow_id, run_id, timeout_seconds=timeout_seconds, describe=describe
     )
-    troubled = [s for s in outcome.steps if s.outcome in ("failed", "partial_success")]
-    if latest and troubled:
-        failing = troubled[0].integration_id
-        outcome.next_step = (
-            f"call diagnose_integration with integration_id='{failing}' for the cause and fix; "
-            f"after fixing, run_flow with steps starting at '{failing}' resumes the flow"
-        )
+    final = waited.done or waited.last or await state.client.get_flow(flow_id)
+    latest = final.latest_run
+    if latest is not None and latest.id != run_id:
+        # The detail may leave the flow run id out (contract sheet §4.2), and then the latest
+        # run is the one just started; another id is an earlier run: this one is not shown yet.
+        shown = latest.model_copy(update={"id": run_id}) if latest.id is None else None
+        final = final.model_copy(update={"latest_run": shown})
+    outcome = flow_run_outcome(
+        await with_step_run_ids(state.client, final), run_id, state.now(), chosen
+    )
+    if waited.done is None:
+        outcome.message = f"still running after the {waited.limit:g} s wait"
     return outcome
 
 

@@ -61,6 +61,7 @@ from anaplan_mcp.server.tools.integration_views import (
     listed_items,
     object_refs,
 )
+from anaplan_mcp.server.tools.run_ids import with_latest_run_id
 
 # The largest page a model reads: 50 listed integrations are about 7,000 tokens (10,000 with long
 # names and schedules), within what hosts accept from one tool result.
@@ -104,7 +105,8 @@ async def list_integrations(
     limit: ListLimit = 25,
     offset: Offset = 0,
 ) -> Page[IntegrationItem]:
-    """List integrations sorted by name, with kind, latest run and schedule. Filters combine."""
+    """List integrations sorted by name, with kind, latest run (its id: get_run_history) and
+    schedule. Filters combine."""
     integrations = await app_state(ctx).client.list_integrations(my_integrations=mine)
     items = listed_items(integrations)
     needle = name.casefold() if name else None
@@ -125,7 +127,10 @@ async def list_integrations(
 async def get_integration(ctx: Context[Any, Any], integration_id: IntegrationId) -> IntegrationView:
     """One integration: its jobs (connection, file or table, Anaplan action and file), schedule,
     latest run and notification id."""
-    return integration_view(await app_state(ctx).client.get_integration(integration_id))
+    client = app_state(ctx).client
+    detail = await client.get_integration(integration_id)
+    latest = await with_latest_run_id(client, integration_id, detail.latest_run)
+    return integration_view(detail.model_copy(update={"latest_run": latest}))
 
 
 async def create_integration(

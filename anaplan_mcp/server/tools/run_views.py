@@ -1,12 +1,14 @@
-"""What the run tools return: runs in the one vocabulary of `anaplan_mcp.models.outcomes`."""
+"""What the run tools return: runs in the one vocabulary of `anaplan_mcp.models.outcomes`, with the
+calls that follow a run, stop it or explain it."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import Field
 
-from anaplan_mcp.diagnosis.report import Compact
+from anaplan_mcp.diagnosis.report import Compact, NextCall
 from anaplan_mcp.models import LatestRun, RunErrors, RunRecord, RunStatus
 from anaplan_mcp.models.outcomes import RunOutcome, run_outcome, trigger_words
 
@@ -37,6 +39,24 @@ def summarize(run: LatestRun | RunRecord | RunStatus) -> RunSummary:
     )
 
 
+def call(tool: str, why: str, **arguments: Any) -> NextCall:
+    """A suggested call; `arguments` must be valid arguments of `tool`."""
+    return NextCall(tool=tool, arguments=arguments, why=why)
+
+
+def running_for(started: datetime | None, now: datetime) -> int | None:
+    """Whole seconds since `started` on the server's clock (never negative)."""
+    return None if started is None else max(0, int((now - started).total_seconds()))
+
+
+def follow_calls(run_id: str, **stop: str) -> list[NextCall]:
+    """How to follow a running run (or flow run) to its end, and how to stop it."""
+    return [
+        call("get_run_status", "follow it: call again until ended_at is set", run_id=run_id),
+        call("cancel_run", "stop it", **stop),
+    ]
+
+
 class ActionErrors(Compact):
     """The errors of one Anaplan action of a run."""
 
@@ -56,22 +76,28 @@ class RunReport(Compact):
     execution_error_code: int | None = Field(None, description="Error code; 38 = partial success.")
     started_at: datetime | None = Field(None, description="Start.")
     ended_at: datetime | None = Field(None, description="End; null while running.")
+    running_for_seconds: int | None = Field(None, description="While running: seconds so far.")
     errors: list[ActionErrors] = Field(
         default_factory=list, description="Failed actions, first lines."
     )
-    next_step: str | None = Field(None, description="The tool to call next, if any.")
+    next_calls: list[NextCall] = Field(default_factory=list, description="Calls to make next.")
 
 
-def run_report(run: RunStatus) -> RunReport:
-    return RunReport(
+def run_report(run: RunStatus, now: datetime) -> RunReport:
+    outcome = run_outcome(run)
+    report = RunReport(
         run_id=run.id,
         integration_id=run.integration_id,
-        outcome=run_outcome(run),
+        outcome=outcome,
         message=run.message,
         execution_error_code=run.execution_error_code,
         started_at=run.start_date,
         ended_at=run.end_date,
     )
+    if outcome == "running":
+        report.running_for_seconds = running_for(run.start_date, now)
+        report.next_calls = follow_calls(run.id, integration_id=run.integration_id)
+    return report
 
 
 class RunErrorReport(Compact):
@@ -79,7 +105,8 @@ class RunErrorReport(Compact):
 
     run_id: str = Field(description="Run id.")
     actions: list[ActionErrors] = Field(description="Failed actions.")
-    next_step: str = Field(description="The tool to call next.")
+    note: str | None = Field(None, description="What the errors (or their absence) mean.")
+    next_calls: list[NextCall] = Field(default_factory=list, description="Calls to make next.")
 
 
 def action_errors(errors: RunErrors, lines: int | None = None) -> list[ActionErrors]:
@@ -94,9 +121,31 @@ def action_errors(errors: RunErrors, lines: int | None = None) -> list[ActionErr
     ]
 
 
-def dump_hint(run_id: str, actions: list[ActionErrors]) -> str | None:
-    dumps = [action.action_id for action in actions if action.failure_dump]
-    if not dumps:
-        return None
-    ids = ", ".join(f"'{action_id}'" for action_id in dumps)
-    return f"get_failure_dump with run_id='{run_id}' (and action_id {ids} for a process run)"
+def dump_calls(run_id: str, actions: list[ActionErrors]) -> list[NextCall]:
+    """get_failure_dump for each action that left one: by run id alone when there is one dump
+    (an import run, or a process run with one), else per import action of the process run."""
+    dumps = list(dict.fromkeys(action.action_id for action in actions if action.failure_dump))
+    why = "the rejected rows and their error patterns"
+    if len(dumps) == 1:
+        return [call("get_failure_dump", why, run_id=run_id)]
+    return [call("get_failure_dump", why, run_id=run_id, action_id=action) for action in dumps]
+
+
+def trouble_calls(run_id: str, actions: list[ActionErrors] | None) -> list[NextCall]:
+    """What to call about a failed or partly successful run: its cause and fix, then its rows
+    (or its errors, when they were not read)."""
+    calls = [call("diagnose_integration", "the cause and the fix", run_id=run_id)]
+    if actions is None:
+        calls.append(call("get_run_errors", "the failed actions' error lines", run_id=run_id))
+    else:
+        calls += dump_calls(run_id, actions)
+    return calls
+
+
+class CancelReport(Compact):
+    """What cancel_run stopped."""
+
+    done: str = Field(description="What happened.")
+    integration_id: str = Field(description="The integration whose run was cancelled.")
+    run_id: str | None = Field(None, description="The cancelled run, when known.")
+    next_calls: list[NextCall] = Field(default_factory=list, description="Calls to make next.")
