@@ -142,6 +142,14 @@ class Cause:
     entries: list[KnowledgeEntry] = field(default_factory=list)
     known: bool = True
     action_id: str | None = None
+    summary: str | None = None
+
+    @property
+    def line(self) -> str:
+        """The cause in a few words, for a listing: its own summary, else its entry's title."""
+        if self.summary:
+            return self.summary
+        return self.entries[0].title if self.entries and self.known else "cause unknown"
 
     @property
     def fixes(self) -> list[str]:
@@ -220,6 +228,7 @@ def explain_cause(
         "are in untrusted_data.messages.",
         [entry] if entry else [],
         known=False,
+        summary=f"cause unknown (code {run.execution_error_code}); message in untrusted_data",
     )
 
 
@@ -231,7 +240,8 @@ def _connection_cause(
     if broken.deleted:
         entry = get_entry("http-404-connection-id")
         text = f"The job's connection {broken.connection_id} no longer exists."
-        return Cause(text, [entry] if entry else [])
+        gone = f"connection {broken.connection_id} no longer exists"
+        return Cause(text, [entry] if entry else [], summary=gone)
     entry = explain_connection_code(broken.error_code) if broken.error_code else None
     # "credentials are invalid" repeats the connection state; only a more specific line helps.
     if (entry is None or undocumented(entry)) and line and line.id != "run-invalid-connection":
@@ -241,6 +251,13 @@ def _connection_cause(
         f"(status 0, integrationErrorCode {broken.error_code}): "
         + (entry.explanation if entry else UNKNOWN)
     )
+    title = entry.title if entry else f"integrationErrorCode {broken.error_code}"
+    summary = f"connection {broken.connection_id} is invalid ({title})"
     # The generic entry only when nothing says more (its fix would repeat or contradict).
     entry = entry or get_entry("run-invalid-connection")
-    return Cause(text, [entry] if entry else [], action_id=action_id)
+    return Cause(text, [entry] if entry else [], action_id=action_id, summary=summary)
+
+
+def connection_cause(broken: ConnectionState) -> Cause:
+    """The cause when a job's connection is invalid or gone, with no action line to refine it."""
+    return _connection_cause(broken, None, None)

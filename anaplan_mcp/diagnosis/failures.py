@@ -10,14 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from anaplan_mcp.diagnosis.explain import code_meaning, connection_states, row_counts, undocumented
+from anaplan_mcp.diagnosis.explain import connection_states, explain_cause, row_counts
 from anaplan_mcp.diagnosis.knowledge import (
     KnowledgeEntry,
-    explain_connection_code,
     explain_execution_code,
     explain_run_message,
 )
-from anaplan_mcp.diagnosis.report import ConnectionState, FailedItem, Outcome, TenantText
+from anaplan_mcp.diagnosis.report import FailedItem, Outcome, TenantText
 from anaplan_mcp.diagnosis.schedules import MissReason, missed_run
 from anaplan_mcp.models import (
     Connection,
@@ -89,34 +88,17 @@ def cause_key(outcome: str, run: ListedRun | None, miss: MissReason | None = Non
 def cause_line(
     run: ListedRun, detail: IntegrationDetail | None, connections: list[Connection]
 ) -> str:
-    """One line of cause for one run: connection state (when the definition was read), row
-    counts, then the knowledge base."""
-    if run_outcome(run) == "partial_success":
+    """One line of cause for one run, by the diagnosis's own cause order (connection state when
+    the definition was read); a partial success says its row counts."""
+    outcome = run_outcome(run)
+    if outcome == "partial_success":
         counts = row_counts([run.message])
         rows = (
             f"{counts['failed']} of {counts['total']} rows rejected" if counts else "rows rejected"
         )
         return f"partly failed: {rows} (code 38)"
-    if detail is not None:
-        for state in connection_states(detail, connections):
-            if not state.valid:
-                return connection_cause(state)
-    entry = explain_run_message(run.message)
-    if entry is not None and entry.names_cause:
-        return f"failed: {entry.title}"
-    _, code_entry = code_meaning(run.execution_error_code)
-    if code_entry is not None and not undocumented(code_entry):
-        return f"failed: {code_entry.title}"
-    return f"failed (code {run.execution_error_code}): cause unknown; message in untrusted_data"
-
-
-def connection_cause(state: ConnectionState) -> str:
-    """The cause line of a run whose job's connection is invalid or gone."""
-    if state.deleted:
-        return f"failed: connection {state.connection_id} no longer exists"
-    entry = explain_connection_code(state.error_code) if state.error_code else None
-    title = entry.title if entry else f"integrationErrorCode {state.error_code}"
-    return f"failed: connection {state.connection_id} is invalid ({title})"
+    states = connection_states(detail, connections) if detail is not None else []
+    return f"{words(outcome)}: {explain_cause(outcome, run, None, states, []).line}"
 
 
 def wanted(run: RunRecord, since: datetime, include_partial: bool) -> bool:

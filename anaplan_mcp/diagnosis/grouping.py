@@ -20,12 +20,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from anaplan_mcp.diagnosis.calls import connection_call
-from anaplan_mcp.diagnosis.explain import connection_states, explain_cause
+from anaplan_mcp.diagnosis.explain import connection_cause, connection_states, explain_cause
 from anaplan_mcp.diagnosis.failures import (
     MISS_SHORT,
     Failure,
     cause_line,
-    connection_cause,
     knowledge,
 )
 from anaplan_mcp.diagnosis.knowledge import KnowledgeEntry
@@ -85,7 +84,7 @@ def _broken(read: list[IntegrationDetail], connections: list[Connection]) -> lis
 
 def _connection_cause(broken: list[ConnectionState]) -> str:
     if len(broken) == 1:
-        return connection_cause(broken[0])
+        return f"failed: {connection_cause(broken[0]).line}"
     ids = ", ".join(state.connection_id for state in broken)
     return f"failed: connections {ids} are invalid or gone (see connections)"
 

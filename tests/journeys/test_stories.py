@@ -90,6 +90,7 @@ async def test_notify_me_needs_no_guessing_of_my_user_id() -> None:
     ]
     guids = [user["user_guid"] for user in config["recipients"]["failed"]]
     assert guids == [me["user_id"]]
+    assert journey.tokens < 1_000, journey.summary()
 
 
 async def test_a_deletion_the_person_declines_deletes_nothing_whatever_the_model_passed() -> None:
@@ -104,6 +105,7 @@ async def test_a_deletion_the_person_declines_deletes_nothing_whatever_the_model
     assert asked, "the person was never asked"
     assert result["refused"] and "did not confirm" in result["text"]
     assert journey.tools_called == ["delete_integration", "get_integration"]
+    assert journey.tokens < 1_000, journey.summary()
 
 
 async def test_an_agent_that_only_follows_suggestions_diagnoses_every_failure_of_the_night() -> (
@@ -114,3 +116,4 @@ async def test_an_agent_that_only_follows_suggestions_diagnoses_every_failure_of
     assert result["items"] >= 3
     assert result["diagnosed"] == result["items"]
     assert journey.tools_called == ["find_failed_runs", *["diagnose_integration"] * result["items"]]
+    assert journey.tokens < 5_500, journey.summary()
