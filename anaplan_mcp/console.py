@@ -12,7 +12,7 @@ from typing import Any, TextIO
 from mcp import Client
 from mcp.server import MCPServer
 
-from anaplan_mcp.server.catalogue import kind_of
+from anaplan_mcp.server.catalogue import effect_of
 
 _FIRST_SENTENCE = re.compile(r"(?<!e\.g)(?<!i\.e)\.\s")
 
@@ -52,7 +52,7 @@ async def list_tools(server: MCPServer, out: TextIO | None = None) -> int:
         tools = (await client.list_tools()).tools
     width = max(len(tool.name) for tool in tools)
     for tool in tools:
-        kind = kind_of(tool.annotations, tool.input_schema)
+        kind = effect_of(tool.annotations, tool.input_schema)
         text = " ".join((tool.description or "").split())
         summary = _FIRST_SENTENCE.split(text, maxsplit=1)[0].rstrip(".")
         out.write(f"{tool.name:<{width}}  {kind:<11}  {summary}\n")

@@ -207,7 +207,7 @@ LETTERS = {"read": "R", "write": "W", "destructive": "O", "delete": "D"}
 
 def _access(tool: Tool) -> str:
     """R, W, O or D from what a host sees of the tool."""
-    return LETTERS[catalogue.kind_of(tool.annotations, tool.input_schema)]
+    return LETTERS[catalogue.effect_of(tool.annotations, tool.input_schema)]
 
 
 def _declared(spec: ToolSpec) -> str:

@@ -98,7 +98,6 @@ from anaplan_mcp.models.runs import (
     RunStatus,
     TriggerSource,
     is_finished,
-    is_partial_success,
 )
 from anaplan_mcp.models.schedules import (
     DailySchedule,
@@ -204,7 +203,6 @@ __all__ = [
     "Workspace",
     "describe_validation_error",
     "is_finished",
-    "is_partial_success",
     "is_trouble",
     "kind_of",
     "known_time_zones",

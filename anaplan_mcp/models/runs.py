@@ -148,8 +148,3 @@ class RunErrors(WireModel):
 def is_finished(run: LatestRun | RunRecord | RunStatus) -> bool:
     """The done test of contract sheet §8: endDate set and not still Running."""
     return run.end_date is not None and run.message != "Running"
-
-
-def is_partial_success(run: LatestRun | RunRecord | RunStatus) -> bool:
-    """Finished with success true but some rows failed (execution code 38)."""
-    return is_finished(run) and run.execution_error_code == PARTIAL_SUCCESS_CODE

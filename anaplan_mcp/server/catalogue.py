@@ -75,10 +75,10 @@ def annotations_for(access: Access, idempotent: bool, destructive_effect: bool) 
     )
 
 
-Kind = Literal["read", "write", "destructive", "delete"]
+Effect = Literal["read", "write", "destructive", "delete"]
 
 
-def kind_of(annotations: ToolAnnotations | None, input_schema: dict[str, Any]) -> Kind:
+def effect_of(annotations: ToolAnnotations | None, input_schema: dict[str, Any]) -> Effect:
     """What a tool does, from what a host sees of it: a read; a write; a write that can destroy
     what was there without asking (destructiveHint, no `confirm`); a delete, which asks first."""
     if annotations is not None and annotations.read_only_hint:

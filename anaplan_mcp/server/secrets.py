@@ -7,6 +7,7 @@ operator put there on purpose, but never at any other variable of the host, such
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from typing import TypeVar
 
@@ -15,7 +16,17 @@ from pydantic import BaseModel, SecretStr
 from anaplan_mcp.server.errors import InputError
 
 SECRET_PREFIX = "ANAPLAN_SECRET_"
+_PLACEHOLDER = re.compile(r"<[^<>]*>")
 M = TypeVar("M", bound=BaseModel)
+
+
+def refuse_placeholders(tool: str, given: Mapping[str, object]) -> None:
+    """Suggested calls mark a credential the server cannot know as `<...>`: a call that passes the
+    marker on as it is must not store it as the credential."""
+    for field, value in given.items():
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if isinstance(raw, str) and _PLACEHOLDER.fullmatch(raw.strip()):
+            raise InputError(f"{tool}: {field}: a placeholder, not a value; ask the user for it")
 
 
 def resolve_secret(

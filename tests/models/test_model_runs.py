@@ -16,8 +16,8 @@ from anaplan_mcp.models import (
     RunStatus,
     describe_validation_error,
     is_finished,
-    is_partial_success,
 )
+from anaplan_mcp.models.outcomes import run_outcome
 
 RUN = {
     "id": "hy40d89893084f0dkb985cmme9i5io2a",
@@ -108,7 +108,7 @@ def test_done_test(
             "executionErrorCode": code,
         }
     )
-    assert (is_finished(run), is_partial_success(run)) == (finished, partial)
+    assert (is_finished(run), run_outcome(run) == "partial_success") == (finished, partial)
 
 
 ENTRY = {

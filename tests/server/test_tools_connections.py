@@ -194,3 +194,22 @@ async def test_replace_names_the_missing_fields_before_writing(
     args = {"connection_id": seed.SALES_S3_CONNECTION_ID, "bucket_name": "b", "replace": True}
     message = await refused(client, sandbox, "update_connection", args)
     assert "access_key_id" in message and "secret_access_key" in message
+
+
+async def test_a_suggested_calls_credential_placeholder_is_never_stored(
+    client: Client, sandbox: Sandbox
+) -> None:
+    before = dict(sandbox.store.connections[seed.FINANCE_S3_CONNECTION_ID]["_secrets"])
+    sandbox.faults.clear_requests()
+    text = await refused(
+        client,
+        sandbox,
+        "update_connection",
+        {
+            "connection_id": seed.FINANCE_S3_CONNECTION_ID,
+            "access_key_id": "<new, from the user>",
+            "secret_access_key": "<new, from the user>",
+        },
+    )
+    assert "placeholder" in text and "ask the user" in text
+    assert sandbox.store.connections[seed.FINANCE_S3_CONNECTION_ID]["_secrets"] == before

@@ -128,17 +128,23 @@ EVENING = 12 * 3600
 
 
 @pytest.mark.parametrize(
-    ("timezone", "today"), [("Europe/London", "2026-11-23"), ("Pacific/Auckland", "2026-11-24")]
+    ("timezone", "time", "first"),
+    [
+        ("Europe/London", "23:30", "2026-11-23"),  # 20:00 there: today's run is still ahead
+        ("Europe/London", "02:00", "2026-11-24"),  # today's 02:00 is gone: it would read as missed
+        ("Pacific/Auckland", "23:30", "2026-11-24"),  # 09:00 tomorrow there
+        ("Pacific/Auckland", "02:00", "2026-11-25"),
+    ],
 )
-async def test_start_date_defaults_to_today_in_the_schedules_zone(
-    client: Client, sandbox: Sandbox, timezone: str, today: str
+async def test_start_date_defaults_to_the_first_day_whose_time_is_ahead_in_the_schedules_zone(
+    client: Client, sandbox: Sandbox, timezone: str, time: str, first: str
 ) -> None:
     sandbox.clock.advance(EVENING)
-    args = {"integration_id": UNSCHEDULED, "type": "daily", "time": "02:00", "timezone": timezone}
+    args = {"integration_id": UNSCHEDULED, "type": "daily", "time": time, "timezone": timezone}
     change = await call(client, "schedule_integration", args)
-    assert change["after"]["start_date"] == today
+    assert change["after"]["start_date"] == first
     saved = stored(sandbox, UNSCHEDULED)
-    assert saved is not None and saved["startDate"] == today
+    assert saved is not None and saved["startDate"] == first
 
 
 @pytest.mark.parametrize(

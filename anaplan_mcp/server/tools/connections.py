@@ -27,7 +27,7 @@ from anaplan_mcp.models._types import HexId, NonEmptyStr, Secret
 from anaplan_mcp.server.audit import audit
 from anaplan_mcp.server.errors import InputError
 from anaplan_mcp.server.registry import ToolSpec
-from anaplan_mcp.server.secrets import resolve_secrets
+from anaplan_mcp.server.secrets import refuse_placeholders, resolve_secrets
 from anaplan_mcp.server.state import app_state
 from anaplan_mcp.server.tools.common import (
     Confirm,
@@ -114,6 +114,7 @@ async def _find(ctx: Context[Any, Any], connection_id: str) -> ConnectionView:
 def _passed(tool: str, fields: dict[str, Any]) -> dict[str, Any]:
     """The fields that were passed, with a service-account key given as JSON text parsed."""
     given = {key: value for key, value in fields.items() if value is not None}
+    refuse_placeholders(tool, given)
     key = given.get("service_account_key")
     if isinstance(key, str):
         try:

@@ -4,7 +4,7 @@ calls that follow a run, stop it or explain it."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import Field
 
@@ -12,7 +12,7 @@ from anaplan_mcp.diagnosis.report import Compact, NextCall
 from anaplan_mcp.models import LatestRun, RunErrors, RunRecord, RunStatus
 from anaplan_mcp.models.outcomes import RunOutcome, run_outcome, trigger_words
 
-OUTCOMES = "running, succeeded, partial_success, failed or cancelled"
+OUTCOMES = ", ".join(get_args(RunOutcome))
 
 
 class RunSummary(Compact):

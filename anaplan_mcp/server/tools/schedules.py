@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from mcp.server.mcpserver import Context, ElicitationResult, Resolve
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
+from anaplan_mcp.diagnosis.schedules import first_free_day
 from anaplan_mcp.models import (
     ClockTime,
     HourlySchedule,
@@ -87,7 +88,9 @@ async def schedule_integration(
     integration_id: IntegrationId,
     type: ScheduleType,
     timezone: Annotated[TimeZoneName, Field(description="IANA, e.g. Europe/Paris.")],
-    start_date: Annotated[IsoDate | None, Field(description="Default today in timezone.")] = None,
+    start_date: Annotated[
+        IsoDate | None, Field(description="Default: the first day its time is ahead.")
+    ] = None,
     end_date: Annotated[IsoDate | None, Field(description="Not before start_date.")] = None,
     time: Annotated[ClockTime | None, Field(description="HH:MM, 24-hour.")] = None,
     days_of_week: Annotated[WeekDays | None, Field(description="0 = Sunday.")] = None,
@@ -140,6 +143,12 @@ async def schedule_integration(
         raise InputError(f"{tool}: {describe_validation_error(exc)}") from None
     if isinstance(schedule, HourlySchedule) and schedule.to_time <= schedule.from_time:
         raise InputError(f"{tool}: to_time: must be later than from_time.")
+    if start_date is None:
+        # Today, or tomorrow once today's time has passed: a run already gone by reads as missed.
+        # Read as CloudWorks will store it: a new schedule is enabled.
+        seen = Schedule.model_validate({**schedule.model_dump(mode="json"), "status": "Active"})
+        first = first_free_day(seen, state.now())
+        schedule = schedule.model_copy(update={"start_date": first})
     client = state.client
     integration_name, before = await _current(ctx, integration_id)
     if name is None:
