@@ -28,7 +28,7 @@ from anaplan_mcp.models import (
     RunHistory,
     RunRecord,
 )
-from anaplan_mcp.models.outcomes import TROUBLE, kind_of, run_outcome, step_results, words
+from anaplan_mcp.models.outcomes import failing_step, kind_of, run_outcome, step_results, words
 
 ListedRun = LatestRun | RunRecord
 MISS_SHORT: dict[MissReason, str] = {
@@ -228,10 +228,7 @@ def failed_item(
 def flow_item(flow: FlowDetail) -> FailedItem:
     run = flow.latest_run
     assert run is not None
-    stopped = next(
-        (r for r in step_results(flow, run.end_date or run.start_date) if r.outcome in TROUBLE),
-        None,
-    )
+    stopped = failing_step(step_results(flow, run.end_date or run.start_date))
     if stopped is None:
         cause = f"{words(run_outcome(run))}; no failed step found"
     else:

@@ -12,6 +12,7 @@ from datetime import datetime
 import anyio
 
 from anaplan_mcp.cloudworks.client import CloudWorksClient
+from anaplan_mcp.cloudworks.run_ids import with_step_run_ids
 from anaplan_mcp.diagnosis.build import build_diagnosis, when
 from anaplan_mcp.diagnosis.facts import gather_facts
 from anaplan_mcp.diagnosis.report import (
@@ -23,7 +24,7 @@ from anaplan_mcp.diagnosis.report import (
     TenantText,
 )
 from anaplan_mcp.models import FlowDetail
-from anaplan_mcp.models.outcomes import run_outcome, step_results, stops_flow, words
+from anaplan_mcp.models.outcomes import failing_step, run_outcome, step_results, stops_flow, words
 
 
 def step_states(flow: FlowDetail, now: datetime) -> list[StepState]:
@@ -44,31 +45,33 @@ def step_states(flow: FlowDetail, now: datetime) -> list[StepState]:
 async def diagnose_flow(
     client: CloudWorksClient, flow_id: str, limiter: anyio.CapacityLimiter, *, now: datetime
 ) -> Diagnosis:
-    flow = await client.get_flow(flow_id)
+    flow = await with_step_run_ids(client, await client.get_flow(flow_id))
     names = {flow.id: flow.name, **{s.referrer: s.name for s in flow.steps}}
     run = flow.latest_run
     if run is None:
         return _plain(flow, "never_ran", "The flow has never run.", [], names)
     states = step_states(flow, now)
-    failing = next((s for s in states if s.outcome in ("failed", "cancelled")), None)
-    failing = failing or next((s for s in states if s.outcome == "partial_success"), None)
+    failing = failing_step(step_results(flow, now))
     header = f"The flow's run {run.id} started {when(run.start_date)}"
-    if failing is None:
+    if failing is None or failing.run is None:
         outcome = run_outcome(run)
         text = f"{header} and {words(outcome)}; no step failed."
         return _plain(flow, outcome, text, states, names)
-    position = states.index(failing) + 1
-    step = flow.steps[position - 1]
+    position, step = failing.position, failing.step
     assert step.latest_run is not None
     facts = await gather_facts(client, step.referrer, limiter, started=step.latest_run.start_date)
     inner = build_diagnosis(facts, now=now)
-    skipped_after = sum(1 for s in states[position:] if s.outcome == "not_reached")
     verb = {"failed": "failed", "cancelled": "was cancelled"}.get(
         failing.outcome, "partly succeeded"
     )
+    if stops_flow(step, failing.outcome):
+        skipped_after = sum(1 for s in states[position:] if s.outcome == "not_reached")
+        went = f"stopped at step {position} of {len(states)}"
+        after = f"{skipped_after} later step(s) did not run"
+    else:
+        went, after = f"went wrong at step {position} of {len(states)}", "the flow went on"
     happened = (
-        f"{header} and stopped at step {position} of {len(states)} (integration "
-        f"{step.referrer}), which {verb}; {skipped_after} later step(s) did not run. "
+        f"{header} and {went} (integration {step.referrer}), which {verb}; {after}. "
         f"{inner.what_happened}"
     )
     resume = [s.integration_id for s in states[position - 1 :] if s.outcome != "skipped"]

@@ -93,7 +93,7 @@ def strategy(step: FlowStep, kind: Literal["failure", "partial_success"]) -> str
     return found or ("stop" if kind == "failure" else "continue")
 
 
-def stops_flow(step: FlowStep, outcome: RunOutcome) -> bool:
+def stops_flow(step: FlowStep, outcome: str) -> bool:
     """Whether this step's outcome ends the flow run (the two-step rule of contract §4.3)."""
     if outcome == "cancelled":
         return True
@@ -150,3 +150,11 @@ def step_results(
         else:
             results.append(StepResult(step, position, "waiting", reason="the flow run is going"))
     return results
+
+
+def failing_step(results: list[StepResult]) -> StepResult | None:
+    """The step the flow run went wrong at: the one that stopped it, else the first that failed,
+    was cancelled or partly succeeded and the flow went on past."""
+    ran = [result for result in results if result.run is not None]
+    stopper = next((r for r in ran if stops_flow(r.step, r.outcome)), None)
+    return stopper or next((r for r in ran if r.outcome in TROUBLE), None)

@@ -9,9 +9,9 @@ from pydantic import BaseModel, Field
 from anaplan_mcp.diagnosis.report import Compact, NextCall
 from anaplan_mcp.models import FlowDetail, FlowStep
 from anaplan_mcp.models.outcomes import (
-    TROUBLE,
     RunOutcome,
     StepOutcome,
+    failing_step,
     kind_of,
     run_outcome,
     step_results,
@@ -161,9 +161,9 @@ def flow_run_outcome(
         result.running_for_seconds = running_for(run.start_date, now)
         result.next_calls = follow_calls(run_id, flow_id=flow.id)
         return result
-    troubled = next((s for s in steps if s.outcome in TROUBLE), None)
-    if troubled is not None:
-        result.next_calls = resume_calls(flow, steps, troubled)
+    failing = failing_step(step_results(flow, now, None if chosen is None else set(chosen)))
+    if failing is not None:
+        result.next_calls = resume_calls(flow, steps, steps[failing.position - 1])
     return result
 
 

@@ -8,6 +8,7 @@ from mcp.server.mcpserver import Context, ElicitationResult, Resolve
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from anaplan_mcp.cloudworks.errors import APIConnectionError, ServerError
+from anaplan_mcp.cloudworks.run_ids import with_step_run_ids
 from anaplan_mcp.cloudworks.waiting import wait_for_flow
 from anaplan_mcp.models import FlowDetail, FlowInput, describe_validation_error
 from anaplan_mcp.models._types import HEX_ID_PATTERN
@@ -38,7 +39,6 @@ from anaplan_mcp.server.tools.flow_views import (
     strategies,
     view,
 )
-from anaplan_mcp.server.tools.run_ids import with_step_run_ids
 from anaplan_mcp.server.tools.run_views import follow_calls, summarize
 from anaplan_mcp.server.tools.runs import page_at
 from anaplan_mcp.server.tools.waits import TimeoutSeconds, Wait, follow
@@ -119,7 +119,8 @@ async def get_flow(ctx: Context[Any, Any], flow_id: FlowId) -> FlowView:
     """A flow and its steps in order (skip flag, dependencies, failure handling), each with its
     latest run."""
     client = app_state(ctx).client
-    return view(await with_step_run_ids(client, await client.get_flow(flow_id)))
+    flow = await client.get_flow(flow_id)
+    return view(await with_step_run_ids(client, flow, of_flow_run=False))
 
 
 async def create_flow(

@@ -16,6 +16,7 @@ from mcp.server.mcpserver import Context, ElicitationResult, Resolve
 from pydantic import Field
 
 from anaplan_mcp.cloudworks.ops_models import OBJECT_KINDS
+from anaplan_mcp.cloudworks.run_ids import with_latest_run_id
 from anaplan_mcp.models import AnaplanModel, ModelObject
 from anaplan_mcp.models._types import HEX_ID_PATTERN, MODEL_ID_PATTERN, NumericId
 from anaplan_mcp.models.outcomes import Kind, LatestOutcome
@@ -61,7 +62,6 @@ from anaplan_mcp.server.tools.integration_views import (
     listed_items,
     object_refs,
 )
-from anaplan_mcp.server.tools.run_ids import with_latest_run_id
 
 # The largest page a model reads: 50 listed integrations are about 7,000 tokens (10,000 with long
 # names and schedules), within what hosts accept from one tool result.

@@ -16,6 +16,7 @@ from anaplan_mcp.cloudworks.errors import (
     NotFoundError,
     ServerError,
 )
+from anaplan_mcp.cloudworks.run_ids import latest_run_id, with_step_run_ids
 from anaplan_mcp.cloudworks.waiting import wait_for_run
 from anaplan_mcp.models import FlowDetail, RunStatus
 from anaplan_mcp.models._types import HEX_ID_PATTERN
@@ -26,7 +27,6 @@ from anaplan_mcp.server.registry import ToolSpec
 from anaplan_mcp.server.state import AppState, app_state
 from anaplan_mcp.server.tools.common import IntegrationId, Limit, Offset, Page, RunId
 from anaplan_mcp.server.tools.flow_views import FlowRunOutcome, flow_run_outcome
-from anaplan_mcp.server.tools.run_ids import latest_run_id, with_step_run_ids
 from anaplan_mcp.server.tools.run_views import (
     CancelReport,
     RunErrorReport,
