@@ -68,35 +68,43 @@ def register_resources(server: MCPServer, holder: StateHolder) -> None:
     )
     async def integration(integration_id: str) -> str:
         """One integration with its jobs, schedule and latest run."""
-        return _json(await read(state().client.get_integration(integration_id)))
+        from anaplan_mcp.server.tools.integration_views import integration_view
 
+        return _json(integration_view(await read(state().client.get_integration(integration_id))))
+
+    # Resources show what the tools show, in the same words (the views of the tool modules).
     @server.resource("cloudworks://connections", mime_type=JSON, title="Connections")
     async def connections() -> str:
-        """Every connection with its status (secrets are never included)."""
-        return _json(await read(state().client.list_connections()))
+        """Every connection and whether it is valid (secrets are never included)."""
+        from anaplan_mcp.server.tools.connections import connection_view
+
+        return _json([connection_view(c) for c in await read(state().client.list_connections())])
 
     @server.resource("cloudworks://flows", mime_type=JSON, title="Integration flows")
     async def flows() -> str:
         """Every integration flow with its latest run."""
-        return _json(await read(state().client.list_flows()))
+        from anaplan_mcp.server.tools.flow_views import flow_summary
+
+        return _json([flow_summary(f) for f in await read(state().client.list_flows())])
 
     @server.resource("cloudworks://flows/{flow_id}", mime_type=JSON, title="Integration flow")
     async def flow(flow_id: str) -> str:
         """One flow with its steps and their latest runs."""
-        return _json(await read(state().client.get_flow(flow_id)))
+        from anaplan_mcp.server.tools.flow_views import view
+
+        return _json(view(await read(state().client.get_flow(flow_id))))
 
     @server.resource("cloudworks://runs/{run_id}", mime_type=JSON, title="Run")
     async def run(run_id: str) -> str:
-        """One run's status and its errors."""
-        client = state().client
-        status = await read(client.run_status(run_id))
-        errors = await read(client.run_errors(run_id))
-        return _json(
-            {
-                "run": status.model_dump(mode="json", exclude_none=True),
-                "errors": errors.model_dump(mode="json", exclude_none=True),
-            }
-        )
+        """One run's outcome and its failed actions' error lines."""
+        from anaplan_mcp.server.tools.run_views import action_errors, run_report
+
+        current = state()
+        status = await read(current.client.run_status(run_id))
+        errors = await read(current.client.run_errors(run_id))
+        report = run_report(status, current.now())
+        report.errors = action_errors(errors)
+        return _json(report)
 
     @server.resource(
         "cloudworks://runs/{run_id}/dump{?action_id}", mime_type="text/csv", title="Failure dump"

@@ -10,6 +10,7 @@ wire's trigger words (`manual_inf`) never reach the server's own prose.
 from __future__ import annotations
 
 import contextlib
+import json
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import datetime
@@ -20,6 +21,7 @@ import pytest
 from anaplan_mcp.diagnosis.report import Outcome
 from anaplan_mcp.models.outcomes import KINDS, StepOutcome
 from anaplan_mcp.sandbox import seed_ids as seed
+from anaplan_mcp.server import catalogue
 from tests.journeys.conftest import journey_on
 from tests.journeys.harness import Journey
 from tests.journeys.stories import STORIES
@@ -109,6 +111,8 @@ async def _tour(journey: Journey) -> None:
         await journey.call("get_flow", flow_id=flow["flow_id"])
         await journey.call("diagnose_integration", flow_id=flow["flow_id"])
     await journey.call("find_failed_runs", hours=72)
+    sales = await journey.call("get_run_history", integration_id=seed.SALES_IMPORT_ID, limit=1)
+    await journey.call("get_failure_dump", run_id=sales["items"][0]["run_id"])
     await journey.call("get_notification_config", integration_id=seed.SALES_IMPORT_ID)
     await journey.call("list_model_objects")
     await journey.call("who_am_i")
@@ -119,18 +123,42 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+RESOURCES = (
+    "cloudworks://integrations",
+    f"cloudworks://integrations/{seed.SALES_IMPORT_ID}",
+    "cloudworks://connections",
+    "cloudworks://flows",
+    f"cloudworks://flows/{seed.PLANNING_FLOW_ID}",
+)
+
+
+async def _resources(journey: Journey) -> list[Any]:
+    """The JSON resources, and the run resource of the sales import's latest run."""
+    history = await journey.call("get_run_history", integration_id=seed.SALES_IMPORT_ID, limit=1)
+    uris = [*RESOURCES, f"cloudworks://runs/{history['items'][0]['run_id']}"]
+    read = [await journey.client.read_resource(uri) for uri in uris]
+    return [json.loads(getattr(result.contents[0], "text", "")) for result in read]
+
+
 @pytest.fixture(scope="module")
-async def seen() -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Tool schemas and every structured result of the stories and the tour."""
-    results: list[dict[str, Any]] = []
+async def seen() -> tuple[dict[str, Any], list[Any]]:
+    """Tool schemas, and every structured result of the stories, the tour and the resources."""
+    results: list[Any] = []
     schemas: dict[str, Any] = {}
-    for story in [*STORIES.values(), _tour]:
+    for story in STORIES.values():
         async with journey_on() as journey:
             # A story that breaks is test_stories' to report; its results so far still count here.
             with contextlib.suppress(AssertionError):
                 await story(journey)
-            schemas = journey.schemas
             results += [call.data for call in journey.calls if call.data]
+    async with journey_on() as journey:
+        await _tour(journey)
+        results += [call.data for call in journey.calls if call.data]
+        results += await _resources(journey)
+        schemas = journey.schemas
+        read_tools = {entry.name for entry in catalogue.load() if entry.access == "read"}
+        missing = read_tools - {call.tool for call in journey.calls if not call.error}
+        assert not missing, f"the tour left out read tools: {sorted(missing)}"
     return schemas, results
 
 

@@ -243,7 +243,12 @@ async def _partial_run_id(client: Client) -> str:
 async def test_run_and_dump_resources_serve_the_run_and_its_failing_rows(client: Client) -> None:
     run_id = await _partial_run_id(client)
     run = json.loads((await client.read_resource(f"cloudworks://runs/{run_id}")).contents[0].text)  # type: ignore[union-attr]
-    assert run["run"]["id"] == run_id and run["run"]["execution_error_code"] == 38
+    assert (run["run_id"], run["outcome"], run["execution_error_code"]) == (
+        run_id,
+        "partial_success",
+        38,
+    )
+    assert any(action["failure_dump"] for action in run["errors"])
     dump = (await client.read_resource(f"cloudworks://runs/{run_id}/dump")).contents[0]
     assert dump.mime_type == "text/csv"
     header = dump.text.splitlines()[0]  # type: ignore[union-attr]

@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from anaplan_mcp.diagnosis.report import Compact, NextCall
-from anaplan_mcp.models import FlowDetail, FlowStep
+from anaplan_mcp.models import Flow, FlowDetail, FlowStep
 from anaplan_mcp.models.outcomes import (
     RunOutcome,
     StepOutcome,
@@ -107,6 +107,13 @@ def _step_view(step: FlowStep) -> FlowStepView:
         on_failure=strategy["failure"],
         on_partial_success=strategy["partial_success"],
         latest_run=summarize(step.latest_run) if step.latest_run else None,
+    )
+
+
+def flow_summary(flow: Flow) -> FlowSummary:
+    latest = summarize(flow.latest_run) if flow.latest_run else None
+    return FlowSummary(
+        flow_id=flow.id, name=flow.name, steps_count=flow.steps_count, latest_run=latest
     )
 
 

@@ -35,11 +35,12 @@ from anaplan_mcp.server.tools.flow_views import (
     FlowSummary,
     FlowView,
     flow_run_outcome,
+    flow_summary,
     step_runs,
     strategies,
     view,
 )
-from anaplan_mcp.server.tools.run_views import follow_calls, summarize
+from anaplan_mcp.server.tools.run_views import follow_calls
 from anaplan_mcp.server.tools.runs import page_at
 from anaplan_mcp.server.tools.waits import TimeoutSeconds, Wait, follow
 
@@ -103,15 +104,7 @@ async def list_flows(
 ) -> Page[FlowSummary]:
     """List integration flows with their step count and latest run."""
     page = await app_state(ctx).client.flows_page(offset=offset, limit=limit)
-    items = [
-        FlowSummary(
-            flow_id=flow.id,
-            name=flow.name,
-            steps_count=flow.steps_count,
-            latest_run=summarize(flow.latest_run) if flow.latest_run else None,
-        )
-        for flow in page.items
-    ]
+    items = [flow_summary(flow) for flow in page.items]
     return page_at(items, offset, page.meta.total_size)
 
 
