@@ -3,6 +3,7 @@
 #   .tools/node22       node 22 (the Inspector 2.x needs node >= 22.19; the registry ships node itself)
 #   .tools/inspector    @modelcontextprotocol/inspector (CLI mode: `mcp-inspector --cli`)
 #   .tools/conformance  @modelcontextprotocol/conformance (the official server conformance suite)
+#   .tools/mcpb         @anthropic-ai/mcpb (validates and packs the MCP Bundle: scripts/build-mcpb.sh)
 # Idempotent: a component whose stamp matches its pinned version is left alone, so a second run
 # installs nothing and touches no network. Versions are pinned so that CI runs are reproducible.
 # Usage: scripts/external-clients.sh [--print-env]   (ANAPLAN_MCP_TOOLS_DIR overrides the folder)
@@ -11,6 +12,7 @@ set -euo pipefail
 NODE_VERSION=22.23.3
 INSPECTOR_VERSION=2.12.0
 CONFORMANCE_VERSION=0.1.16
+MCPB_VERSION=2.1.2
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 tools=${ANAPLAN_MCP_TOOLS_DIR:-$root/.tools}
@@ -42,7 +44,7 @@ install() {
     echo "external-clients: installed $package@$version in $dir" >&2
 }
 
-# The three installs are independent; running them side by side roughly halves the wall time.
+# The installs are independent; running them side by side roughly halves the wall time.
 install node22 node "$NODE_VERSION" node_modules/node/bin/node &
 node_job=$!
 install inspector @modelcontextprotocol/inspector "$INSPECTOR_VERSION" \
@@ -51,8 +53,10 @@ inspector_job=$!
 install conformance @modelcontextprotocol/conformance "$CONFORMANCE_VERSION" \
     node_modules/.bin/conformance &
 conformance_job=$!
+install mcpb @anthropic-ai/mcpb "$MCPB_VERSION" node_modules/.bin/mcpb &
+mcpb_job=$!
 status=0
-for job in "$node_job" "$inspector_job" "$conformance_job"; do
+for job in "$node_job" "$inspector_job" "$conformance_job" "$mcpb_job"; do
     wait "$job" || status=1
 done
 [ "$status" -eq 0 ] || exit 1
@@ -64,4 +68,5 @@ if [ "${1:-}" = "--print-env" ]; then
     echo "NODE22=$node22"
     echo "MCP_INSPECTOR=$tools/inspector/node_modules/.bin/mcp-inspector"
     echo "MCP_CONFORMANCE=$tools/conformance/node_modules/.bin/conformance"
+    echo "MCPB=$tools/mcpb/node_modules/.bin/mcpb"
 fi

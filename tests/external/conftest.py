@@ -1,5 +1,5 @@
 """MCP clients written by others (the MCP Inspector CLI, the official conformance suite) against
-the server as users start it.
+the server as users start it, and the official MCP Bundle tool (`mcpb`) on the bundle.
 
 The clients live in `.tools/` (git-ignored), put there by `scripts/external-clients.sh` from the npm
 registry. Without node/npm every test here skips; without the installed tools they skip too, unless
@@ -37,6 +37,8 @@ class ExternalTools:
 
     inspector: Path
     conformance: Path
+    mcpb: Path
+    node: Path
     env: dict[str, str]
 
     def run(self, program: Path, args: Sequence[str]) -> subprocess.CompletedProcess[str]:
@@ -76,6 +78,7 @@ def external_tools(tmp_path_factory: pytest.TempPathFactory) -> ExternalTools:
     node_bin = tools / "node22" / "node_modules" / "node" / "bin"
     inspector = tools / "inspector" / "node_modules" / ".bin" / "mcp-inspector"
     conformance = tools / "conformance" / "node_modules" / ".bin" / "conformance"
+    mcpb = tools / "mcpb" / "node_modules" / ".bin" / "mcpb"
     if _ci():
         # Always run it in CI: it installs what is missing or outdated and is a no-op otherwise.
         try:
@@ -89,7 +92,8 @@ def external_tools(tmp_path_factory: pytest.TempPathFactory) -> ExternalTools:
         except subprocess.TimeoutExpired:
             pytest.fail(f"{INSTALL_SCRIPT.name} took over {INSTALL_TIMEOUT_SECONDS} s")
         assert done.returncode == 0, f"{INSTALL_SCRIPT.name} failed:\n{done.stderr[-3000:]}"
-    missing = [path for path in (node_bin / "node", inspector, conformance) if not path.exists()]
+    programs = (node_bin / "node", inspector, conformance, mcpb)
+    missing = [path for path in programs if not path.exists()]
     if missing:
         pytest.skip(
             f"external MCP clients are not installed ({missing[0]} is missing): "
@@ -103,7 +107,9 @@ def external_tools(tmp_path_factory: pytest.TempPathFactory) -> ExternalTools:
         "HOME": str(home),
         "NO_COLOR": "1",
     }
-    return ExternalTools(inspector=inspector, conformance=conformance, env=env)
+    return ExternalTools(
+        inspector=inspector, conformance=conformance, mcpb=mcpb, node=node_bin / "node", env=env
+    )
 
 
 def _free_port() -> int:
