@@ -161,7 +161,7 @@ class FailedItem(Compact):
     kind: str = Field(description="import, export, process or flow.")
     integration_id: str | None = Field(None, description="The integration (kind not flow).")
     flow_id: str | None = Field(None, description="The flow (kind flow).")
-    outcome: Outcome = Field(description="failed, partial_success, cancelled or did_not_run.")
+    outcome: Outcome = Field(description="failed, partial_success or did_not_run.")
     started_at: datetime | None = Field(None, description="When the run started.")
     due_at: datetime | None = Field(None, description="When the run that did not happen was due.")
     run_id: str | None = Field(None, description="The run to diagnose.")

@@ -16,7 +16,8 @@ from anaplan_mcp.server.registry import ToolSpec
 from anaplan_mcp.server.state import app_state
 from anaplan_mcp.server.tools.common import FlowId, IntegrationId, Limit, Offset, RunId
 
-# A page of failed items stays a few thousand tokens, and its reads fit the scan's request budget.
+# A page of failed items stays a few thousand tokens. Past about 28 items (two reads each, three per
+# group) its reads outgrow the scan's request budget, and the answer says what it left unread.
 MAX_FAILED = 50
 ActionId = Annotated[
     str,
