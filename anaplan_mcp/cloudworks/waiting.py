@@ -12,6 +12,7 @@ from __future__ import annotations
 import inspect
 import time
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 import anyio
@@ -113,13 +114,16 @@ async def wait_for_run(
     )
 
 
-def _flow_run_finished(flow: FlowDetail, run_id: str | None) -> bool:
+def _flow_run_finished(flow: FlowDetail, run_id: str | None, after: datetime | None) -> bool:
     latest = flow.latest_run
     if latest is None or not is_finished(latest):
         return False
     latest_id = getattr(latest, "id", None)
-    # The flow list/detail may omit the run id (§4.2); then the latest finished run is taken.
-    return run_id is None or latest_id is None or latest_id == run_id
+    if latest_id is not None:
+        return run_id is None or latest_id == run_id
+    # The flow detail may omit the run id (§4.2): then it is the run that started after the
+    # flow's run before it (`after`), never that earlier run, finished already.
+    return after is None or latest.start_date > after
 
 
 async def wait_for_flow(
@@ -127,13 +131,15 @@ async def wait_for_flow(
     flow_id: str,
     run_id: str | None = None,
     *,
+    after: datetime | None = None,
     on_progress: Progress[FlowDetail] | None = None,
     timeout_seconds: float = DEFAULT_TIMEOUT,
     poll_interval: float = DEFAULT_POLL_INTERVAL,
     sleep: Sleep = anyio.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> FlowDetail:
-    """Poll `GET /integrationflows/{flow_id}` until its latest run (id `run_id`) has ended.
+    """Poll `GET /integrationflows/{flow_id}` until its latest run (id `run_id`, or where the
+    detail gives no id the first run started after `after`) has ended.
 
     Returns the flow, whose `latest_run` and `steps[].latest_run` hold the outcome per step.
     """
@@ -143,7 +149,7 @@ async def wait_for_flow(
 
     return await _poll(
         read,
-        lambda flow: _flow_run_finished(flow, run_id),
+        lambda flow: _flow_run_finished(flow, run_id, after),
         what=f"flow {flow_id} run {run_id or '(latest)'}",
         on_progress=on_progress,
         timeout_seconds=timeout_seconds,

@@ -110,3 +110,37 @@ async def test_wait_for_flow_follows_its_latest_run(cw: CloudWorksClient, sandbo
     assert finished.latest_run.id in (None, run_id)
     assert len(seen) >= 2
     assert any(step.latest_run is not None for step in finished.steps)
+
+
+class _NoRunIds:
+    """A flow reader whose detail leaves the flow run id out, as the contract allows (§4.2)."""
+
+    def __init__(self, cw: CloudWorksClient) -> None:
+        self.cw = cw
+
+    async def get_flow(self, flow_id: str) -> FlowDetail:
+        flow = await self.cw.get_flow(flow_id)
+        latest = flow.latest_run
+        return flow.model_copy(
+            update={"latest_run": latest.model_copy(update={"id": None}) if latest else None}
+        )
+
+
+async def test_without_run_ids_the_flows_earlier_run_is_not_taken_for_the_new_one(
+    cw: CloudWorksClient, sandbox: Sandbox
+) -> None:
+    earlier = (await cw.get_flow(seed.WORKFORCE_FLOW_ID)).latest_run
+    assert earlier is not None and earlier.end_date is not None
+    sandbox.clock.advance(60)
+    run_id = await cw.run_flow(seed.WORKFORCE_FLOW_ID)
+    finished = await wait_for_flow(
+        _NoRunIds(cw),
+        seed.WORKFORCE_FLOW_ID,
+        run_id,
+        after=earlier.start_date,
+        poll_interval=3.0,
+        sleep=RecordingSleep(clock=sandbox.clock),
+        clock=sandbox.clock.timestamp,
+    )
+    assert finished.latest_run is not None
+    assert finished.latest_run.start_date > earlier.start_date

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, ElicitationResult, Resolve
@@ -220,15 +221,18 @@ async def run_flow(
         ended = [s for s in steps if s.run and s.run.ended_at]
         return f"flow run {run_id}: {len(ended)} of {len(chosen)} steps done"
 
+    before = flow.latest_run.start_date if flow.latest_run else None
+    wait_for = functools.partial(wait_for_flow, after=before)
     waited = await follow(
-        ctx, wait_for_flow, flow_id, run_id, timeout_seconds=timeout_seconds, describe=describe
+        ctx, wait_for, flow_id, run_id, timeout_seconds=timeout_seconds, describe=describe
     )
     final = waited.done or waited.last or await state.client.get_flow(flow_id)
     latest = final.latest_run
     if latest is not None and latest.id != run_id:
         # The detail may leave the flow run id out (contract sheet §4.2), and then the latest
         # run is the one just started; another id is an earlier run: this one is not shown yet.
-        shown = latest.model_copy(update={"id": run_id}) if latest.id is None else None
+        newer = before is None or latest.start_date > before
+        shown = latest.model_copy(update={"id": run_id}) if latest.id is None and newer else None
         final = final.model_copy(update={"latest_run": shown})
     outcome = flow_run_outcome(
         await with_step_run_ids(state.client, final), run_id, state.now(), chosen
