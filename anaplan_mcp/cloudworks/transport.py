@@ -1,4 +1,4 @@
-"""The one place a CloudWorks or Integration API request is sent, retried and mapped to errors.
+"""The one place a request (CloudWorks, Integration API, sign-in) is sent, retried, mapped to errors.
 
 Retry rules (DESIGN.md §3 "Never duplicate a run"): idempotent calls (GET, PUT, DELETE, PATCH) are
 retried on connection errors, timeouts, 429 and 5xx with exponential backoff and full jitter, or the
