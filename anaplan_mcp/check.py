@@ -24,6 +24,8 @@ class Outcome:
 
 
 def _fix_for(exc: CloudWorksError, step: str) -> str:
+    if isinstance(exc, APIConnectionError):
+        return ""  # its message already names the host, the cause and the settings to check
     if isinstance(exc, AuthenticationError):
         return (
             "check ANAPLAN_USERNAME/ANAPLAN_PASSWORD, or that the certificate is registered with "
@@ -31,7 +33,7 @@ def _fix_for(exc: CloudWorksError, step: str) -> str:
         )
     if isinstance(exc, PermissionDeniedError):
         return "the user needs the Integration Admin role (or access to this workspace)"
-    if isinstance(exc, EndpointNotFoundError | APIConnectionError):
+    if isinstance(exc, EndpointNotFoundError):
         url = {"CloudWorks": "ANAPLAN_CLOUDWORKS_URL", "Integration API": "ANAPLAN_API_URL"}
         return f"check ANAPLAN_REGION, or set {url.get(step, 'ANAPLAN_AUTH_URL')}"
     return "see the message above"
@@ -41,7 +43,8 @@ async def _step(write: Write, name: str, action: Callable[[], Awaitable[str]]) -
     try:
         detail = await action()
     except CloudWorksError as exc:
-        write(f"FAIL {name}: {exc} - fix: {_fix_for(exc, name)}")
+        fix = _fix_for(exc, name)
+        write(f"FAIL {name}: {exc}" + (f" - fix: {fix}" if fix else ""))
         return False
     except (OSError, ValueError) as exc:
         # Unreadable certificate or key files surface here, before any request.

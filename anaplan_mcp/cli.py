@@ -255,12 +255,13 @@ def run_check(args: argparse.Namespace) -> int:
         async with open_client(settings, sandbox) as client:
             return await check(settings, client, print)
 
-    # A setting that cannot work (bad region, unreadable certificate) is a failed check like any other.
+    # A setting that cannot work (bad region, unreadable certificate) fails the check before any
+    # request, on stderr with the usage status, as it does for every other command.
     try:
         return anyio.run(main, _settings(args))
     except SettingsError as exc:
-        print(f"FAIL configuration: {exc}")
-        return 1
+        print(f"FAIL configuration: {exc}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 def run_demo(args: argparse.Namespace) -> int:

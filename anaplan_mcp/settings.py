@@ -6,12 +6,15 @@ shown in an error without leaking them.
 
 from __future__ import annotations
 
+import difflib
+import math
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from anaplan_mcp.cloudworks.regions import REGIONS
+from anaplan_mcp.cloudworks.regions import REGIONS, url_problem
 
 TOOLSETS = ("connections", "integrations", "runs", "schedules", "flows", "notifications")
 # The toolset of the tools every other one needs (who the user is, what day it is): listed
@@ -23,6 +26,17 @@ AuthMode = Literal["sandbox", "passthrough", "certificate", "basic", "token"]
 # MCP Inspector and of the official TypeScript client. A tool call may still ask for up to an hour.
 DEFAULT_WAIT_SECONDS = 45.0
 MAX_WAIT_SECONDS = 3600.0
+MAX_TIMEOUT = 3600.0
+MAX_RETRIES = 10
+# What each URL override looks like, shown when one cannot be used.
+URL_EXAMPLES = {
+    "cloudworks_url": "https://api.cloudworks.anaplan.com/2/0",
+    "auth_url": "https://auth.anaplan.com",
+    "api_url": "https://api.anaplan.com/2/0",
+}
+# `A=B=value` in a shell sets A to the text `B=value`: name that mistake rather than call it a bad URL.
+_ASSIGNMENT = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)=")
+_SWITCH = {"1": True, "true": True, "0": False, "false": False}
 
 
 class SettingsError(ValueError):
@@ -39,11 +53,50 @@ def _split_commas(value: object) -> object:
     return value
 
 
+def _shown(value: object) -> str:
+    """A wrong value of a setting that is never secret (a switch, a number), cut short."""
+    text = str(value).strip()
+    return repr(text if len(text) <= 40 else text[:40] + "...")
+
+
+def _did_you_mean(word: str, choices: tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(word.lower(), choices, n=1)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+def _switch(value: object) -> object:
+    """1/true or 0/false (any case); our own message for anything else."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int | str) and str(value).strip().lower() in _SWITCH:
+        return _SWITCH[str(value).strip().lower()]
+    raise ValueError(f"{_shown(value)} is not a switch value; use 1 or true (on), 0 or false (off)")
+
+
+def _number(value: object, *, whole: bool, low: float, high: float, open_low: bool) -> float:
+    """A number in range, read from text or given as a number; our own message otherwise."""
+    kind = "a whole number" if whole else "a number of seconds"
+    bounds = (
+        f"{'above' if open_low else 'from'} {low:g} {'and at most' if open_low else 'to'} {high:g}"
+    )
+    try:
+        number = float(value.strip() if isinstance(value, str) else value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(f"{_shown(value)} is not a number; use {kind} {bounds}") from None
+    if whole and math.isfinite(number) and not number.is_integer():
+        raise ValueError(f"{_shown(value)} is not a whole number; use {kind} {bounds}")
+    too_low = number <= low if open_low else number < low
+    if math.isnan(number) or too_low or number > high:
+        raise ValueError(f"{_shown(value)} is out of range; use {kind} {bounds}")
+    return number
+
+
 class Settings(BaseSettings):
     """Everything the server needs to know, from `ANAPLAN_*` variables and flags (flags win)."""
 
+    # An empty variable (`ANAPLAN_REGION=`) counts as unset, as a shell user expects.
     model_config = SettingsConfigDict(
-        extra="ignore", populate_by_name=True, hide_input_in_errors=True
+        extra="ignore", populate_by_name=True, hide_input_in_errors=True, env_ignore_empty=True
     )
 
     username: str | None = Field(None, validation_alias=_env("ANAPLAN_USERNAME", "username"))
@@ -64,10 +117,12 @@ class Settings(BaseSettings):
     )
     auth_url: str | None = Field(None, validation_alias=_env("ANAPLAN_AUTH_URL", "auth_url"))
     api_url: str | None = Field(None, validation_alias=_env("ANAPLAN_API_URL", "api_url"))
-    timeout: float = Field(30.0, gt=0, validation_alias=_env("ANAPLAN_TIMEOUT", "timeout"))
-    max_retries: int = Field(
-        3, ge=0, le=10, validation_alias=_env("ANAPLAN_MAX_RETRIES", "max_retries")
+    timeout: float = Field(
+        30.0,
+        validation_alias=_env("ANAPLAN_TIMEOUT", "timeout"),
+        description="HTTP timeout in seconds (above 0, at most 3600)",
     )
+    max_retries: int = Field(3, validation_alias=_env("ANAPLAN_MAX_RETRIES", "max_retries"))
     sandbox: bool = Field(False, validation_alias=_env("ANAPLAN_MCP_SANDBOX", "sandbox"))
     read_only: bool = Field(False, validation_alias=_env("ANAPLAN_MCP_READ_ONLY", "read_only"))
     toolsets: Annotated[tuple[str, ...], NoDecode] = Field(
@@ -84,14 +139,53 @@ class Settings(BaseSettings):
     )
     wait_seconds: float = Field(
         DEFAULT_WAIT_SECONDS,
-        ge=1,
-        le=MAX_WAIT_SECONDS,
         validation_alias=_env("ANAPLAN_MCP_WAIT_SECONDS", "wait_seconds"),
         description="how long `wait=true` follows a run by default, in seconds (1-3600); keep it "
         "under the host's request timeout (60 s in many hosts)",
     )
 
+    # Every check below runs before pydantic's own parsing, so a person reads our words, not its.
     _split_lists = field_validator("toolsets", "allowed_hosts", mode="before")(_split_commas)
+    _switches = field_validator("sandbox", "read_only", "token_passthrough", mode="before")(_switch)
+
+    @field_validator("timeout", mode="before")
+    @classmethod
+    def _timeout(cls, value: object) -> float:
+        return _number(value, whole=False, low=0, high=MAX_TIMEOUT, open_low=True)
+
+    @field_validator("max_retries", mode="before")
+    @classmethod
+    def _retries(cls, value: object) -> int:
+        return int(_number(value, whole=True, low=0, high=MAX_RETRIES, open_low=False))
+
+    @field_validator("wait_seconds", mode="before")
+    @classmethod
+    def _wait(cls, value: object) -> float:
+        return _number(value, whole=False, low=1, high=MAX_WAIT_SECONDS, open_low=False)
+
+    @field_validator("cloudworks_url", "auth_url", "api_url", mode="before")
+    @classmethod
+    def _usable_url(cls, value: object, info: Any) -> object:
+        if not isinstance(value, str):
+            return value
+        example = URL_EXAMPLES[info.field_name]
+        assignment = _ASSIGNMENT.match(value)
+        if assignment and "://" not in value[: assignment.end()]:
+            raise ValueError(
+                f"holds another assignment ({assignment.group(1)}=...); set each variable on "
+                f"its own, e.g. {_variable(info.field_name)}={example}"
+            )
+        problem = url_problem(value)
+        if (
+            problem is None
+            and example.endswith("/2/0")
+            and not value.strip().rstrip("/").endswith("/2/0")
+        ):
+            problem = "does not end in the API version /2/0"
+        if problem is not None:
+            # The URL itself is not repeated: it may carry a user name or password.
+            raise ValueError(f"{problem.removeprefix('is ')}; give a base URL such as {example}")
+        return value.strip()
 
     @field_validator("region", mode="before")
     @classmethod
@@ -99,15 +193,19 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             value = value.strip().lower()
             if value not in REGIONS:
-                raise ValueError(f"unknown region; use one of: {', '.join(REGIONS)}")
+                hint = _did_you_mean(str(value), REGIONS)
+                raise ValueError(f"unknown region{hint}; use one of: {', '.join(REGIONS)}")
         return value
 
     @field_validator("toolsets")
     @classmethod
     def _known_toolsets(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        unknown = [name for name in value if name not in TOOLSETS]
-        if unknown:
-            raise ValueError(f"unknown toolset; use a comma list of: {', '.join(TOOLSETS)}")
+        for name in value:
+            if name not in TOOLSETS:
+                hint = _did_you_mean(name, TOOLSETS)
+                raise ValueError(
+                    f"unknown toolset {name!r}{hint}; use a comma list of: {', '.join(TOOLSETS)}"
+                )
         if not value:
             raise ValueError(f"empty; use a comma list of: {', '.join(TOOLSETS)}")
         return value
@@ -170,13 +268,20 @@ def load_settings(**overrides: Any) -> Settings:
 
 
 def _describe(exc: Any) -> str:
+    """One line: the first wrong setting in full, then the names of any others."""
     parts = []
     for error in exc.errors(include_input=False):
         field = str(error["loc"][0]) if error["loc"] else ""
         name = _variable(field)
         message = str(error["msg"]).removeprefix("Value error, ")
-        parts.append(f"{name}: {message}" if name else message)
-    return "; ".join(parts)
+        if error["type"] != "value_error":
+            # Only a type pydantic parses itself gets here (a flag of the wrong Python type):
+            # its words may quote the value, so they are not shown.
+            message = "has a value of the wrong kind"
+        parts.append((name, f"{name}: {message}" if name else message))
+    first = parts[0][1]
+    others = [name for name, _ in parts[1:] if name]
+    return f"{first} (also wrong: {', '.join(others)})" if others else first
 
 
 def _variable(field: str) -> str:

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 
+from anaplan_mcp.cli import main
 from anaplan_mcp.sandbox.app import Sandbox
 from anaplan_mcp.sandbox.auth import SEEDED_USER
 
@@ -103,7 +104,22 @@ def missing_certificate(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def outcome(sandbox_url: str, missing_certificate: Path) -> dict[str, Ran]:
+def silent_auth() -> Iterator[str]:
+    """An auth URL whose port accepts connections (the kernel's backlog) and never answers."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def outcome(sandbox_url: str, missing_certificate: Path, silent_auth: str) -> dict[str, Ran]:
     """What each wrong (and one right) setting prints, all run together to save cold starts."""
     tenant = {  # the URL overrides that point every client call at the sandbox
         "ANAPLAN_CLOUDWORKS_URL": f"{sandbox_url}/2/0",
@@ -115,6 +131,9 @@ def outcome(sandbox_url: str, missing_certificate: Path) -> dict[str, Ran]:
         "ANAPLAN_CERTIFICATE": str(missing_certificate),
         "ANAPLAN_PRIVATE_KEY": str(SANDBOX_DATA / "sandbox-key.pem"),
     }
+    once = {"ANAPLAN_MAX_RETRIES": "0"}
+    refused = f"http://127.0.0.1:{_closed_port()}"
+    unresolvable = "https://auth.anaplan-mcp.invalid"  # .invalid never resolves (RFC 2606)
     return run_all(
         {
             "right password": (["check"], tenant | basic),
@@ -123,6 +142,16 @@ def outcome(sandbox_url: str, missing_certificate: Path) -> dict[str, Ran]:
             "check certificate": (["check"], tenant | certificate),
             "serve certificate": (["serve"], certificate),
             "serve region": (["serve"], {"ANAPLAN_REGION": "mars1"}),
+            # Sign-in that cannot reach the auth service, once each way (no retries: one attempt).
+            "sign-in refused": (["check"], tenant | basic | once | {"ANAPLAN_AUTH_URL": refused}),
+            "sign-in dns": (["check"], tenant | basic | once | {"ANAPLAN_AUTH_URL": unresolvable}),
+            "sign-in silent": (
+                ["check"],
+                tenant | basic | once | {"ANAPLAN_AUTH_URL": silent_auth, "ANAPLAN_TIMEOUT": "0.3"},
+            ),
+            "check url": (["check"], basic | {"ANAPLAN_CLOUDWORKS_URL": "notaurl"}),
+            "serve url": (["serve"], basic | {"ANAPLAN_CLOUDWORKS_URL": "notaurl"}),
+            "tools url": (["tools"], basic | {"ANAPLAN_CLOUDWORKS_URL": "notaurl"}),
         }
     )
 
@@ -176,3 +205,144 @@ def test_serve_with_a_bad_region_says_so_in_one_line(outcome: dict[str, Ran]) ->
     assert ran.stdout == ""
     lines = ran.stderr.strip().splitlines()
     assert len(lines) == 1 and "ANAPLAN_REGION" in lines[0] and "us1" in lines[0], ran.stderr
+
+
+@pytest.mark.parametrize(
+    ("case", "cause"),
+    [
+        ("sign-in refused", ": connection refused;"),
+        ("sign-in dns", ": the host name does not resolve (DNS);"),
+        ("sign-in silent", "timed out (no answer within 0.3 s);"),
+    ],
+)
+def test_check_when_sign_in_cannot_reach_the_auth_service_names_host_cause_and_settings(
+    outcome: dict[str, Ran], case: str, cause: str
+) -> None:
+    ran = outcome[case]
+    assert ran.status == 1, "\n".join(ran.lines)  # a failed check, not a wrong setting
+    line = ran.fail_line()
+    assert line.startswith("FAIL authentication: "), line
+    assert cause in line and "ANAPLAN_REGION / ANAPLAN_AUTH_URL and the network" in line, line
+    # Signing in again does no harm: no warning about a request the server may have acted on.
+    assert "broke" not in line and "acted on" not in line, line
+    if case != "sign-in silent":
+        assert "could not connect to " in line and "POST /token/authenticate" in line, line
+
+
+@pytest.mark.parametrize("command", ["check", "serve", "tools"])
+def test_a_malformed_url_override_stops_the_command_in_one_line(
+    outcome: dict[str, Ran], command: str
+) -> None:
+    ran = outcome[f"{command} url"]
+    assert ran.status == 2 and ran.stdout == "", ran.stdout
+    lines = ran.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in ran.stderr, ran.stderr
+    assert "ANAPLAN_CLOUDWORKS_URL" in lines[0] and "https://" in lines[0], lines[0]
+
+
+# --- every setting, every command -------------------------------------------------------------
+
+# One wrong value per setting, with a word its line must carry besides the variable's name (the
+# valid forms, or the entry that is wrong).
+WRONG_VALUES = {
+    "ANAPLAN_CLOUDWORKS_URL": ("notaurl", "https://"),
+    "ANAPLAN_AUTH_URL": ("http://auth.example.com:port", "https://auth.anaplan.com"),
+    "ANAPLAN_API_URL": ("http://127.0.0.1:8899", "/2/0"),
+    "ANAPLAN_MCP_SANDBOX": ("maybe", "true"),
+    "ANAPLAN_MCP_READ_ONLY": ("yes please", "false"),
+    "ANAPLAN_MCP_TOKEN_PASSTHROUGH": ("2", "0"),
+    "ANAPLAN_TIMEOUT": ("-1", "above 0"),
+    "ANAPLAN_MAX_RETRIES": ("2.5", "whole number"),
+    "ANAPLAN_MCP_WAIT_SECONDS": ("forever", "3600"),
+    "ANAPLAN_MCP_TOOLSETS": ("runs,flow", "did you mean flows"),
+    "ANAPLAN_REGION": ("eu11", "us1"),
+}
+COMMANDS = {
+    "serve": ["serve"],
+    "tools": ["tools"],
+    "call": ["call", "who_am_i"],
+    "check": ["check"],
+    "demo": ["demo"],
+}
+CANARY_PASSWORD = "canary-password-0d1f"
+
+
+@pytest.fixture
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in list(os.environ):
+        if name.startswith("ANAPLAN_"):
+            monkeypatch.delenv(name)
+    return monkeypatch
+
+
+# The demo is always the sandbox, read-only off, every toolset: it sets these three itself.
+DEMO_SETS = {"ANAPLAN_MCP_SANDBOX", "ANAPLAN_MCP_READ_ONLY", "ANAPLAN_MCP_TOOLSETS"}
+
+
+@pytest.mark.parametrize(
+    ("variable", "command"),
+    [
+        (variable, command)
+        for variable in WRONG_VALUES
+        for command in COMMANDS
+        if not (command == "demo" and variable in DEMO_SETS)
+    ],
+)
+def test_each_wrong_setting_stops_each_command_with_one_line_and_status_2(
+    variable: str,
+    command: str,
+    clean_environment: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    value, expected = WRONG_VALUES[variable]
+    clean_environment.setenv(variable, value)
+    # Credentials beside the wrong setting: the line must not carry them.
+    clean_environment.setenv("ANAPLAN_USERNAME", "me@example.com")
+    clean_environment.setenv("ANAPLAN_PASSWORD", CANARY_PASSWORD)
+    assert main(COMMANDS[command]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "", "nothing starts: no output for a person or the protocol"
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    assert variable in lines[0] and expected in lines[0], lines[0]
+    assert "pydantic" not in lines[0] and "Input should" not in lines[0], lines[0]
+    assert CANARY_PASSWORD not in captured.err
+
+
+def test_a_url_with_a_password_in_it_is_refused_without_repeating_it(
+    clean_environment: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clean_environment.setenv("ANAPLAN_CLOUDWORKS_URL", f"https://me:{CANARY_PASSWORD}@h/2/0")
+    assert main(["tools", "--sandbox"]) == 2
+    err = capsys.readouterr().err
+    assert "ANAPLAN_CLOUDWORKS_URL" in err and "password" in err and CANARY_PASSWORD not in err
+
+
+def test_two_assignments_in_one_variable_are_named_as_such(
+    clean_environment: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `ANAPLAN_CLOUDWORKS_URL=ANAPLAN_API_URL=http://...` in a shell sets only the first variable.
+    clean_environment.setenv("ANAPLAN_CLOUDWORKS_URL", "ANAPLAN_API_URL=http://127.0.0.1:8899/2/0")
+    assert main(["tools"]) == 2
+    line = capsys.readouterr().err.strip()
+    assert line.startswith("anaplan-mcp: ANAPLAN_CLOUDWORKS_URL:"), line
+    assert "ANAPLAN_API_URL=" in line and "on its own" in line, line
+
+
+@pytest.mark.parametrize("value", ["1", "true", "TRUE", " 0 ", "false", ""])
+def test_the_switch_values_the_readme_gives_are_accepted(
+    value: str, clean_environment: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clean_environment.setenv("ANAPLAN_MCP_READ_ONLY", value)
+    assert main(["tools", "--sandbox", "--toolsets", "runs"]) == 0
+    kinds = {line.split()[1] for line in capsys.readouterr().out.splitlines()}
+    assert (kinds == {"read"}) == (value.strip().lower() in ("1", "true"))
+
+
+def test_an_empty_variable_counts_as_unset(
+    clean_environment: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("ANAPLAN_REGION", "ANAPLAN_TIMEOUT", "ANAPLAN_CLOUDWORKS_URL"):
+        clean_environment.setenv(name, "")
+    assert main(["tools", "--sandbox", "--toolsets", "runs"]) == 0
+    assert capsys.readouterr().err == ""

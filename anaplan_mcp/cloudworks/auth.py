@@ -15,20 +15,16 @@ import os
 import time
 from collections.abc import AsyncGenerator, Callable, Generator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import httpx2
 
 from anaplan_mcp.cloudworks import certificate as cert
-from anaplan_mcp.cloudworks.errors import (
-    APIConnectionError,
-    APITimeoutError,
-    AuthenticationError,
-    CloudWorksError,
-    ResponseFormatError,
-    status_error,
-)
+from anaplan_mcp.cloudworks.errors import AuthenticationError, CloudWorksError, ResponseFormatError
+
+if TYPE_CHECKING:
+    from anaplan_mcp.cloudworks.transport import Transport
 
 logger = logging.getLogger(__name__)
 
@@ -49,11 +45,11 @@ class AnaplanAuth(httpx2.Auth):
     """Base of the Anaplan auth modes. The client calls `bind()` with its auth-service client."""
 
     def __init__(self) -> None:
-        self._http: httpx2.AsyncClient | None = None
+        self._transport: Transport | None = None
 
-    def bind(self, http: httpx2.AsyncClient) -> None:
-        """Use `http` (based at the auth service URL) for sign-in and refresh calls."""
-        self._http = http
+    def bind(self, transport: Transport) -> None:
+        """Send sign-in and refresh calls through `transport` (the client's, at the auth URL)."""
+        self._transport = transport
 
     def sync_auth_flow(self, request: httpx2.Request) -> Generator[httpx2.Request, Any, None]:
         raise TypeError("Anaplan auth supports only httpx2.AsyncClient")
@@ -68,37 +64,15 @@ class AnaplanAuth(httpx2.Auth):
     async def _auth_call(
         self, method: str, path: str, *, headers: dict[str, str], json: Any = None
     ) -> dict[str, Any]:
-        """One call to the auth service, mapped to the client's error types."""
-        if self._http is None:
+        """One call to the auth service, through the client's one request path."""
+        if self._transport is None:
             raise CloudWorksError("the auth object is not bound to a client; use CloudWorksClient")
-        try:
-            response = await self._http.request(method, path, headers=headers, json=json)
-        except httpx2.TransportError as exc:
-            kind = (
-                APITimeoutError if isinstance(exc, httpx2.TimeoutException) else APIConnectionError
-            )
-            raise kind(type(exc).__name__, method=method, path=path) from None
-        content_type = response.headers.get("content-type", "")
-        if response.is_error:
-            raise status_error(
-                status_code=response.status_code,
-                body=response.content,
-                content_type=content_type,
-                method=method,
-                path=path,
-            )
-        if not response.content:
-            return {}
-        try:
-            data = response.json()
-        except ValueError:
-            raise ResponseFormatError(
-                "the auth service did not answer with JSON",
-                status_code=response.status_code,
-                method=method,
-                path=path,
-            ) from None
-        return data if isinstance(data, dict) else {}
+        # Signing in (or refreshing) twice only makes another token, so repeating is harmless: a
+        # lost answer is retried like a read, and its error carries no "check before repeating".
+        data: dict[str, Any] = await self._transport.request(
+            method, path, headers=headers, json=json, idempotent=True
+        )
+        return data
 
 
 def _token_from(data: dict[str, Any], *, path: str) -> _Token:

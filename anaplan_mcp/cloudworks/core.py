@@ -62,18 +62,19 @@ class ClientCore:
                 headers={"Accept": "application/json"},
             )
 
-        self._http = {
+        self._http: dict[Base, httpx2.AsyncClient] = {
             "cloudworks": http(endpoints.cloudworks_url, True),
             "api": http(endpoints.api_url, True),
             "auth": http(endpoints.auth_url, False),
         }
-        auth.bind(self._http["auth"])
         policy = RetryPolicy(max_retries=max_retries)
         shared_rng = rng or random.Random()
-        self._transports: dict[str, Transport] = {
-            name: Transport(client, retry=policy, sleep=sleep, rng=shared_rng)
+        self._transports: dict[Base, Transport] = {
+            name: Transport(client, retry=policy, sleep=sleep, rng=shared_rng, service=name)
             for name, client in self._http.items()
         }
+        # Sign-in takes the same path as every other request: same retries, same errors.
+        auth.bind(self._transports["auth"])
 
     async def __aenter__(self) -> Self:
         return self

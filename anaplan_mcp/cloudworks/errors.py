@@ -55,30 +55,58 @@ class WaitTimeoutError(CloudWorksError, TimeoutError):
     """A run or flow was still in progress when the wait deadline passed."""
 
 
+Service = Literal["cloudworks", "api", "auth", ""]
+_MAY_HAVE_ACTED = "the server may have acted on it, so check before repeating it"
+
+
 class APIConnectionError(CloudWorksError):
     """No HTTP answer came back: the connection was refused, reset or dropped.
 
-    `may_have_reached_server` is False only when the connection was never made.
+    `may_have_reached_server` is False only when the connection was never made; `safe` is True
+    when repeating the request does no harm (a read, a sign-in), so a lost answer needs no care.
+    `reason` is the cause in a few plain words ("connection refused").
     """
 
     def __init__(
-        self, reason: str, *, method: str, path: str, may_have_reached_server: bool = True
+        self,
+        reason: str,
+        *,
+        method: str,
+        path: str,
+        may_have_reached_server: bool = True,
+        host: str = "",
+        service: Service = "",
+        safe: bool = False,
     ) -> None:
         self.reason = reason
         self.method = method
         self.path = path
         self.may_have_reached_server = may_have_reached_server
+        self.host = host or "Anaplan"
+        self.service = service
+        self.safe = safe
         super().__init__(self._line())
+
+    @property
+    def check(self) -> str:
+        """What to check: the settings that decide where this service is (ANAPLAN_AUTH_URL...)."""
+        where = f"ANAPLAN_REGION / ANAPLAN_{self.service.upper()}_URL" if self.service else ""
+        return f"check {where or 'the region or base URL'} and the network"
 
     def _line(self) -> str:
         if not self.may_have_reached_server:
             return (
-                f"could not connect to Anaplan for {self.method} {self.path} ({self.reason}); "
-                "check the network and the region or base URL, then retry"
+                f"could not connect to {self.host} for {self.method} {self.path}: {self.reason}; "
+                f"{self.check}"
+            )
+        if self.safe:
+            return (
+                f"lost the connection to {self.host} during {self.method} {self.path} "
+                f"({self.reason}); {self.check}, then retry"
             )
         return (
             f"the connection broke before the answer to {self.method} {self.path} arrived "
-            f"({self.reason}); the server may have acted on it, so check before repeating it"
+            f"({self.reason}); {_MAY_HAVE_ACTED}"
         )
 
 
@@ -88,10 +116,10 @@ class APITimeoutError(APIConnectionError):
     def _line(self) -> str:
         if not self.may_have_reached_server:
             return super()._line()
-        return (
-            f"{self.method} {self.path} timed out ({self.reason}); the server may have acted "
-            "on it, so check before repeating it"
-        )
+        said = f"{self.method} {self.path} to {self.host} timed out ({self.reason})"
+        if self.safe:
+            return f"{said}; {self.check}, or raise ANAPLAN_TIMEOUT"
+        return f"{said}; {_MAY_HAVE_ACTED}"
 
 
 class ResponseFormatError(CloudWorksError):

@@ -56,12 +56,29 @@ def _api_host(region: str) -> str:
     return f"https://{region}.api.anaplan.com/2/0"
 
 
-def _check_url(name: str, url: str) -> str:
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"{name} must be an http(s) URL such as https://host/2/0")
+def url_problem(url: str) -> str | None:
+    """What makes `url` unusable as a base URL, in a few words; None when it can be used."""
+    text = url.strip()
+    if not text or any(char.isspace() for char in text):
+        return "is empty or contains a space"
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 -- parsing the port is the check: "host:abc" raises
+    except ValueError:
+        return "is not a valid URL (check the host and the port)"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "is not an http(s) URL with a host"
     if parts.query or parts.fragment:
-        raise ValueError(f"{name} must not carry a query string or fragment")
+        return "must not carry a query string or fragment"
+    if parts.username is not None:
+        return "must not carry a user name or password"
+    return None
+
+
+def _check_url(name: str, url: str) -> str:
+    problem = url_problem(url)
+    if problem is not None:
+        raise ValueError(f"{name} {problem}; give a base URL such as https://host/2/0")
     return url.strip().rstrip("/")
 
 

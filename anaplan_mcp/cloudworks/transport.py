@@ -1,4 +1,4 @@
-"""The one place a CloudWorks or Integration API request is sent, retried and mapped to errors.
+"""The one place a request (CloudWorks, Integration API, sign-in) is sent, retried, mapped to errors.
 
 Retry rules (DESIGN.md §3 "Never duplicate a run"): idempotent calls (GET, PUT, DELETE, PATCH) are
 retried on connection errors, timeouts, 429 and 5xx with exponential backoff and full jitter, or the
@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import random
+import socket
+import ssl
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +27,7 @@ from anaplan_mcp.cloudworks.errors import (
     APIStatusError,
     APITimeoutError,
     ResponseFormatError,
+    Service,
     status_error,
 )
 
@@ -71,6 +74,33 @@ def _retryable_status(status: int) -> bool:
     return status == 429 or status >= 500
 
 
+# The causes a person can act on, found anywhere in the chain under httpx2's own error.
+_CAUSES: tuple[tuple[type[BaseException], str], ...] = (
+    (socket.gaierror, "the host name does not resolve (DNS)"),
+    (ConnectionRefusedError, "connection refused"),
+    (ConnectionResetError, "connection reset"),
+    (ssl.SSLCertVerificationError, "its TLS certificate is not trusted"),
+    (ssl.SSLError, "the TLS handshake failed"),
+)
+
+
+def _cause(exc: httpx2.TransportError, timeout: httpx2.Timeout) -> str:
+    """Why no answer came, in a few plain words."""
+    if isinstance(exc, httpx2.TimeoutException):
+        limit = timeout.connect if isinstance(exc, httpx2.ConnectTimeout) else timeout.read
+        return f"no answer within {limit:g} s" if limit else "no answer in time"
+    link: BaseException | None = exc
+    while link is not None:
+        found = next((words for kind, words in _CAUSES if isinstance(link, kind)), None)
+        if found:
+            return found
+        link = link.__cause__ or link.__context__
+    if isinstance(exc, httpx2.RemoteProtocolError):
+        return "the server closed the connection without an answer"
+    text = " ".join(str(exc).split())
+    return text[:120] if text else type(exc).__name__
+
+
 class Transport:
     """Sends requests on one `httpx2.AsyncClient` (one base URL) with the retry policy above."""
 
@@ -81,8 +111,11 @@ class Transport:
         retry: RetryPolicy,
         sleep: Sleep = anyio.sleep,
         rng: random.Random | None = None,
+        service: Service = "",
     ) -> None:
         self._http = http
+        self._service = service
+        self.host = http.base_url.netloc.decode("ascii")
         self._retry = retry
         self._sleep = sleep
         self._rng = rng or random.Random()
@@ -119,7 +152,7 @@ class Transport:
                     await self._wait(retry_number, None, method, shown_path, type(exc).__name__)
                     retry_number += 1
                     continue
-                raise self._connection_error(exc, method, shown_path) from None
+                raise self._connection_error(exc, method, shown_path, safe) from None
             if response.is_success:
                 return self._parse(response, method, shown_path, expect)
             error = status_error(
@@ -162,12 +195,18 @@ class Transport:
         )
         await self._sleep(delay)
 
-    @staticmethod
-    def _connection_error(exc: httpx2.TransportError, method: str, path: str) -> APIConnectionError:
+    def _connection_error(
+        self, exc: httpx2.TransportError, method: str, path: str, safe: bool
+    ) -> APIConnectionError:
         kind = APITimeoutError if isinstance(exc, httpx2.TimeoutException) else APIConnectionError
-        never_sent = isinstance(exc, _NEVER_SENT)
         return kind(
-            type(exc).__name__, method=method, path=path, may_have_reached_server=not never_sent
+            _cause(exc, self._http.timeout),
+            method=method,
+            path=path,
+            may_have_reached_server=not isinstance(exc, _NEVER_SENT),
+            host=self.host,
+            service=self._service,
+            safe=safe,
         )
 
     @staticmethod
