@@ -156,14 +156,21 @@ def _add_sandbox(subcommands: Subcommands) -> None:
 
 def run_sandbox(args: argparse.Namespace) -> int:
     """`anaplan-mcp sandbox`: serve the emulator until interrupted."""
-    from anaplan_mcp.sandbox.app import SandboxConfig
-    from anaplan_mcp.sandbox.runner import serve
+    from anaplan_mcp import serving
+    from anaplan_mcp.sandbox.app import Sandbox, SandboxConfig
+    from anaplan_mcp.sandbox.runner import announce
 
     if args.seed_integrations is not None and not 0 <= args.seed_integrations <= 500:
         print("anaplan-mcp sandbox: --seed-integrations must be between 0 and 500", file=sys.stderr)
         return 2
     config = SandboxConfig(state_file=args.state, seed_integrations=args.seed_integrations)
-    serve(args.host, args.port, config)
+    try:
+        sock = serving.listen(args.host, args.port)
+    except serving.ListenError as exc:
+        return _fail(f"sandbox: {exc}")
+    sandbox = Sandbox(config)
+    print(announce(args.host, serving.bound_port(sock)), file=sys.stderr)
+    serving.run(sandbox.app, sock, log_level="info", access_log=False)
     return 0
 
 
@@ -202,13 +209,16 @@ def run_serve(args: argparse.Namespace) -> int:
     if args.transport == "stdio":
         server.run("stdio")
         return 0
-    import uvicorn
-
+    from anaplan_mcp import serving
     from anaplan_mcp.server.http import http_app
 
+    try:
+        sock = serving.listen(args.host, args.port)
+    except serving.ListenError as exc:
+        return _fail(f"serve: {exc}")
     app = http_app(server, host=args.host, allowed_hosts=tuple(_split(args.allowed_hosts)))
-    print(f"anaplan-mcp: MCP at http://{args.host}:{args.port}/mcp", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    print(f"anaplan-mcp: MCP at http://{args.host}:{serving.bound_port(sock)}/mcp", file=sys.stderr)
+    serving.run(app, sock, log_level="warning")
     return 0
 
 
@@ -282,6 +292,7 @@ def _configure_logging() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `anaplan-mcp` and `python -m anaplan_mcp`; returns the exit status."""
+    from anaplan_mcp.console import quiet_on_closed_pipe
     from anaplan_mcp.settings import SettingsError
 
     parser = build_parser()
@@ -294,6 +305,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     _configure_logging()
+    handler = quiet_on_closed_pipe(handler)
     try:
         return handler(args)
     except SettingsError as exc:

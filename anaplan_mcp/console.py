@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
-import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from mcp import Client
@@ -14,7 +14,31 @@ from mcp.server import MCPServer
 
 from anaplan_mcp.server.catalogue import effect_of
 
+Command = Callable[[Any], int]
 _FIRST_SENTENCE = re.compile(r"(?<!e\.g)(?<!i\.e)\.\s")
+
+
+def quiet_on_closed_pipe(handler: Command) -> Command:
+    """`handler`, ending quietly (status 0) when the reader of stdout goes away (`... | head -1`):
+    the reader chose to stop, so neither a traceback nor a failing pipeline is called for."""
+
+    def run(args: Any) -> int:
+        try:
+            return handler(args)
+        except (BrokenPipeError, BaseExceptionGroup) as exc:
+            if not _closed_pipe(exc):
+                raise
+            # Python flushes stdout once more on exit; into the closed pipe that would fail again.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 0
+
+    return run
+
+
+def _closed_pipe(exc: BaseException) -> bool:
+    if isinstance(exc, BaseExceptionGroup):
+        return all(_closed_pipe(inner) for inner in exc.exceptions)
+    return isinstance(exc, BrokenPipeError)
 
 
 class ArgumentsError(ValueError):
@@ -60,24 +84,38 @@ async def list_tools(server: MCPServer, out: TextIO | None = None) -> int:
 
 
 class ProgressBar:
-    """A one-line progress bar on stderr for long waits."""
+    """`wait=true` progress on a terminal: one line redrawn in place with the share of the wait, the
+    elapsed time and the server's message (the run id, in full, and its state)."""
 
-    def __init__(self, stream: TextIO | None = None) -> None:
-        self._stream = stream or sys.stderr
-        self._drawn = False
+    WIDTH = 20
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._last: tuple[float, str] | None = None
 
     async def __call__(self, progress: float, total: float | None, message: str | None) -> None:
-        width = max(10, min(40, shutil.get_terminal_size((80, 20)).columns - 40))
-        share = min(1.0, progress / total) if total else 0.0
-        filled = int(share * width)
-        bar = "#" * filled + "-" * (width - filled)
-        self._stream.write(f"\r[{bar}] {share:4.0%} {(message or '')[:30]:<30}")
+        self._last = (progress, message or "")
+        self._draw(min(1.0, progress / total) if total else 0.0)
+
+    def _draw(self, share: float) -> None:
+        assert self._last is not None
+        elapsed, message = self._last
+        filled = int(share * self.WIDTH)
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        # "\x1b[K" clears what a longer previous line left behind.
+        self._stream.write(f"\r[{bar}] {share:4.0%} {_duration(elapsed):>8}  {message}\x1b[K")
         self._stream.flush()
-        self._drawn = True
 
     def finish(self) -> None:
-        if self._drawn:
+        """The wait is over (the run ended, or the limit came): the bar is full."""
+        if self._last is not None:
+            self._draw(1.0)
             self._stream.write("\n")
+
+
+def _duration(seconds: float) -> str:
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest:02d} s" if minutes else f"{rest} s"
 
 
 async def call_tool(
@@ -89,10 +127,12 @@ async def call_tool(
 ) -> int:
     """Call one tool; print its result (JSON) on `out`, or its error on `err` with status 1."""
     out, err = out or sys.stdout, err or sys.stderr
-    bar = ProgressBar(err)
+    # A bar redrawn with "\r" is for a person watching; in a file or a pipe it is noise.
+    bar = ProgressBar(err) if err.isatty() else None
     async with Client(server) as client:
         result = await client.call_tool(name, arguments, progress_callback=bar)
-    bar.finish()
+    if bar is not None:
+        bar.finish()
     text = "\n".join(getattr(block, "text", "") for block in result.content)
     if result.is_error:
         err.write(f"error: {text}\n")

@@ -1,8 +1,10 @@
 """The README tells the truth: generated sections are current, every setting and flag is documented,
-and every sandbox client block starts a server that lists its tools."""
+every sandbox client block starts a server that lists its tools, and every shell block that needs no
+tenant runs as written, from a fresh copy of the repository."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.util
 import itertools
@@ -10,7 +12,14 @@ import json
 import os
 import re
 import shlex
+import shutil
+import signal
+import socket
+import subprocess
 import sys
+import tempfile
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -205,3 +214,169 @@ async def test_every_sandbox_block_starts_a_server_that_lists_tools(readme: str)
             assert "run_integration" not in names, f"{launch.where}: write tools listed"
         else:
             assert "run_integration" in names, f"{launch.where}: write tools missing"
+
+
+# -- shell blocks, run as a person runs them -------------------------------------------------
+
+QUICK_START = (
+    "python3 -m venv .venv && .venv/bin/pip install -q -e . && .venv/bin/anaplan-mcp demo\n"
+    "python3 -m venv .venv && .venv/bin/pip install -q -e '.[test]' && .venv/bin/python -m pytest\n"
+)
+# Blocks not run here, by the HTML comment just above them, and why. `client:` blocks configure a
+# host; the client tests above start what they describe.
+NOT_RUN = {
+    "shell: tenant": "needs an Anaplan tenant",
+    "shell: ci": "CI runs these (`bash .ci/run`); the suite cannot run itself",
+    "shell: inspector": "fetches the MCP Inspector from npm; tests/external drives the Inspector",
+    "shell: bundle": "tests/external/test_mcpb.py builds, validates and starts the bundle",
+}
+SANDBOX_MARK = "shell: sandbox"  # run with a sandbox listening where the block expects it
+# The README's ports, swapped for free ones so that runs side by side do not collide.
+PORTS = ("8899", "8765")
+BLOCK_TIMEOUT_SECONDS = 240  # the install block builds the package and installs its dependencies
+
+_SHELL = re.compile(
+    r"(?:<!-- (?P<mark>[^>]*?) -->\n)?^```(?:bash|sh|shell)\n(?P<body>.*?)^```",
+    re.DOTALL | re.MULTILINE,
+)
+
+
+@dataclass(frozen=True)
+class ShellBlock:
+    line: int
+    mark: str
+    body: str
+
+
+def _shell_blocks() -> list[ShellBlock]:
+    """The shell blocks after the quick start's, each with the comment marking it (or "")."""
+    text = README.read_text(encoding="utf-8")
+    quick_start = text.index("## Quick start")
+    after = text.index("\n## ", quick_start + 1)
+    return [
+        ShellBlock(text.count("\n", 0, match.start("body")) + 1, match["mark"] or "", match["body"])
+        for match in _SHELL.finditer(text, after)
+    ]
+
+
+def _runnable() -> list[Any]:
+    return [
+        pytest.param(block, id=f"line-{block.line}")
+        for block in _shell_blocks()
+        if block.mark in ("", SANDBOX_MARK)
+    ]
+
+
+def test_the_quick_start_is_the_two_set_up_lines_then_how_to_use_the_command(readme: str) -> None:
+    section = readme[readme.index("## Quick start") : readme.index("## Install")]
+    assert f"```bash\n{QUICK_START}```" in section, "the quick start's two lines changed"
+    assert "source .venv/bin/activate" in section and ".venv/bin/anaplan-mcp" in section
+
+
+def test_every_shell_block_is_run_or_says_why_not() -> None:
+    blocks = _shell_blocks()
+    assert len(_runnable()) >= 4
+    for block in blocks:
+        known = block.mark in NOT_RUN or block.mark in ("", SANDBOX_MARK)
+        assert known or block.mark.startswith("client: "), f"line {block.line}: {block.mark!r}"
+
+
+def test_variables_are_set_one_per_assignment(readme: str) -> None:
+    # `A=B=x` sets A to the text "B=x": the README and the sandbox's banner give one per assignment.
+    from anaplan_mcp.sandbox.runner import announce
+
+    banner = announce("127.0.0.1", 8899)
+    for where, text in (("README.md", readme), ("the sandbox banner", banner)):
+        assert not re.search(r"\bANAPLAN_\w+=ANAPLAN_", text), f"{where}: chained assignment"
+    exports = [line.strip() for line in banner.splitlines() if line.strip().startswith("export ")]
+    assert len(exports) == 2 and all(line in readme for line in exports), banner
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def fresh_clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The repository's files as a clone has them (tracked, or new and not ignored), nothing built."""
+    clone = tmp_path_factory.mktemp("clone")
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    for name in filter(None, listed.split("\0")):
+        source = ROOT / name
+        if source.is_file():
+            (clone / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, clone / name)
+    return clone
+
+
+def _shell_env(home: Path) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("ANAPLAN_")}
+    return {**env, "HOME": str(home), "PATH": _installed_path()}
+
+
+def _run_shell(body: str, cwd: Path, env: dict[str, str]) -> tuple[int | None, str]:
+    """Runs `body` with bash, stopping on the first failing command; then stops what it left running
+    (a server started with `&`). Returns the exit status (None on timeout) and the output."""
+    with tempfile.TemporaryFile() as output:
+        shell = subprocess.Popen(
+            ["bash", "-c", f"set -eo pipefail\n{body}"],
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            status: int | None = shell.wait(BLOCK_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            status = None
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(shell.pid, signal.SIGTERM)
+        shell.wait()
+        output.seek(0)
+        return status, output.read().decode(errors="replace")
+
+
+@contextlib.contextmanager
+def _sandbox_on(port: int, env: dict[str, str]) -> Iterator[None]:
+    sandbox = subprocess.Popen(
+        ["anaplan-mcp", "sandbox", "--port", str(port)],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(300):  # until it listens, or 30 s
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            assert sandbox.poll() is None, "the sandbox exited at start-up"
+            time.sleep(0.1)
+        yield
+    finally:
+        sandbox.terminate()
+        sandbox.wait(10)
+
+
+@pytest.mark.parametrize("block", _runnable())
+def test_shell_block_runs_as_written(block: ShellBlock, fresh_clone: Path, tmp_path: Path) -> None:
+    ports = {port: str(_free_port()) for port in PORTS}
+    body = block.body
+    for port, free in ports.items():
+        body = body.replace(port, free)
+    env = _shell_env(tmp_path)
+    with contextlib.ExitStack() as stack:
+        if block.mark == SANDBOX_MARK:
+            stack.enter_context(_sandbox_on(int(ports["8899"]), env))
+        status, output = _run_shell(body, fresh_clone, env)
+    assert status == 0, f"README.md line {block.line}: exit {status}\n{body}\n{output[-3000:]}"

@@ -16,13 +16,13 @@ logger = logging.getLogger(__name__)
 def announce(host: str, port: int) -> str:
     """The lines that tell a person which URLs and credentials to use."""
     base = f"http://{host}:{port}"
+    # Lines a shell runs as they are: `A=B=x` would set A to the text "B=x".
     return "\n".join(
         [
-            f"Anaplan CloudWorks sandbox listening on {base}",
-            f"  ANAPLAN_CLOUDWORKS_URL=ANAPLAN_API_URL={base}/2/0",
-            f"  ANAPLAN_AUTH_URL={base}",
-            f"  ANAPLAN_USERNAME={SEEDED_USER}",
-            f"  ANAPLAN_PASSWORD={SEEDED_PASSWORD}",
+            f"Anaplan CloudWorks sandbox listening on {base}; to point anaplan-mcp at it:",
+            f"  export ANAPLAN_CLOUDWORKS_URL={base}/2/0 ANAPLAN_API_URL={base}/2/0",
+            f"  export ANAPLAN_AUTH_URL={base} ANAPLAN_USERNAME={SEEDED_USER} "
+            f"ANAPLAN_PASSWORD={SEEDED_PASSWORD}",
         ]
     )
 

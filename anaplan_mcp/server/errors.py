@@ -33,6 +33,13 @@ class InputError(ToolError):
     """An argument the server refused before sending anything; the message names the field."""
 
 
+def a_or_an(word: str) -> str:
+    """`word` with its indefinite article, by sound: "an AzureBlob", "an hourly", "a GoogleBigQuery"."""
+    spoken = word.lower()
+    vowel = spoken[:1] in tuple("aeiou") or spoken.startswith(("hour", "honest"))
+    return f"{'an' if vowel else 'a'} {word}"
+
+
 # Run ids come from run histories and flows; a flow run is readable only while it is its flow's
 # latest run (contract sheet §4.2), and a run just started may not be visible yet (§2).
 RUN_NOT_FOUND = (

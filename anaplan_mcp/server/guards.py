@@ -2,9 +2,9 @@
 
 The SDK ignores unknown arguments and reports validation failures as a pydantic dump that quotes the
 input values (which may be secrets). This middleware refuses unknown arguments by name, rewrites
-validation failures with `describe_validation_error` (field names and expectations, never values), and
-answers calls to tools hidden by read-only mode or toolsets with the reason. No request reaches
-CloudWorks in any of these cases.
+validation failures with `describe_validation_error` (field names and expectations, never values),
+answers calls to tools hidden by read-only mode or toolsets with the reason, and adds the nearest
+names to the SDK's "Unknown tool". No request reaches CloudWorks in any of these cases.
 
 Arguments are validated once per call, by the SDK, before the tool runs. Only when the SDK answers
 with an error are they validated again here, to tell a validation failure (rewritten) from any other
@@ -14,7 +14,8 @@ and the common, valid call pays for one validation instead of two.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import difflib
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
@@ -81,7 +82,7 @@ class ArgumentGuard:
             return self._refused[name]
         known = self._tools.get(name)
         if known is None:
-            return None
+            return self.unknown(name)
         if not isinstance(arguments, Mapping):
             # Not an object: the SDK would answer with a protocol error, so say it here, as for {}.
             return self.invalid(name, {}) if arguments is not None else None
@@ -89,6 +90,11 @@ class ArgumentGuard:
         if unknown:
             return f"{name}: unknown argument(s) {', '.join(unknown)}; it takes {known.takes}."
         return None
+
+    def unknown(self, name: str) -> str | None:
+        """The SDK's "Unknown tool" answer with the listed names closest to `name`, if any are."""
+        near = did_you_mean(name, self._tools)
+        return f"Unknown tool: {name}; did you mean {near}?" if near else None
 
     def invalid(self, name: object, arguments: object) -> str | None:
         """The readable validation failure of these arguments, or None when they are valid."""
@@ -101,6 +107,14 @@ class ArgumentGuard:
         except ValidationError as exc:
             return f"{name}: {describe_validation_error(exc)}"
         return None
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    """The one to three `choices` closest to a misspelt `word`, as "a", "a or b", "a, b or c"."""
+    near = difflib.get_close_matches(word, list(choices), n=3, cutoff=0.6)
+    if not near:
+        return None
+    return near[0] if len(near) == 1 else f"{', '.join(near[:-1])} or {near[-1]}"
 
 
 _PASSTHROUGH_SCHEME = "anaplanauthtoken "

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel
@@ -53,29 +54,44 @@ def _result(value: BaseModel) -> CallToolResult:
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
 
 
+def refused(tool: str, exc: ToolError) -> CallToolResult:
+    """The error result of a tool that failed for a reason the model can act on: `tool: message`.
+
+    Returned, not raised: the SDK would put "Error executing tool <tool>: " before a raised
+    `ToolError`, and helpers shared by several tools already name the tool they serve, so the prefix
+    is written here, once, for every tool error.
+    """
+    text = str(exc).removeprefix(f"{tool}: ")
+    return CallToolResult(content=[TextContent(type="text", text=f"{tool}: {text}")], is_error=True)
+
+
 def _translating(fn: Callable[..., Awaitable[BaseModel]]) -> Callable[..., Awaitable[Any]]:
     @functools.wraps(fn)
     async def wrapper(*args: Any, **kwargs: Any) -> CallToolResult:
         try:
             return _result(await fn(*args, **kwargs))
+        except ToolError as exc:
+            return refused(fn.__name__, exc)
         except CloudWorksError as exc:
-            raise to_tool_error(exc) from None
+            return refused(fn.__name__, to_tool_error(exc))
         except BaseExceptionGroup as group:
             # Tools that fetch concurrently get their failures wrapped by the task group.
-            matched, _ = group.split(CloudWorksError)
+            matched, _ = group.split((CloudWorksError, ToolError))
             if matched is None:
                 raise
             first = _first_leaf(matched)
-            raise to_tool_error(first) from None
+            if isinstance(first, CloudWorksError):
+                first = to_tool_error(first)
+            return refused(fn.__name__, first)
 
     return wrapper
 
 
-def _first_leaf(group: BaseExceptionGroup[CloudWorksError]) -> CloudWorksError:
+def _first_leaf(group: BaseExceptionGroup[Any]) -> CloudWorksError | ToolError:
     for exc in group.exceptions:
         if isinstance(exc, BaseExceptionGroup):
             return _first_leaf(exc)
-        if isinstance(exc, CloudWorksError):
+        if isinstance(exc, CloudWorksError | ToolError):
             return exc
     raise group
 

@@ -66,5 +66,6 @@ def test_the_sandbox_command_serves_cloudworks_over_http(tmp_path: Path) -> None
         process.terminate()
         process.wait(timeout=10)
     logged = stderr_path.read_text()
-    assert f"ANAPLAN_CLOUDWORKS_URL=ANAPLAN_API_URL=http://127.0.0.1:{port}/2/0" in logged
+    urls = f"ANAPLAN_CLOUDWORKS_URL={base}/2/0 ANAPLAN_API_URL={base}/2/0"
+    assert f"  export {urls}\n" in logged  # a line a shell runs as it is
     assert SEEDED_USER in logged

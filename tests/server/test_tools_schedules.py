@@ -91,7 +91,7 @@ async def test_replace_shows_before_and_after(client: Client, sandbox: Sandbox) 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ({"type": "hourly", **BY_TYPE["hourly"], "time": "05:00"}, "time: not for a hourly"),
+        ({"type": "hourly", **BY_TYPE["hourly"], "time": "05:00"}, "time: not for an hourly"),
         ({"type": "daily", "time": "05:00", "days_of_week": [1]}, "days_of_week: not for a daily"),
         ({"type": "monthly_specific_day", "time": "05:00", "day_of_week": 2}, "which takes time"),
         ({"type": "weekly", "time": "05:00"}, "days_of_week: required"),

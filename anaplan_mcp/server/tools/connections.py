@@ -25,7 +25,7 @@ from anaplan_mcp.models import (
 )
 from anaplan_mcp.models._types import HexId, NonEmptyStr, Secret
 from anaplan_mcp.server.audit import audit
-from anaplan_mcp.server.errors import InputError
+from anaplan_mcp.server.errors import InputError, a_or_an
 from anaplan_mcp.server.registry import ToolSpec
 from anaplan_mcp.server.secrets import refuse_placeholders, resolve_secrets
 from anaplan_mcp.server.state import app_state
@@ -134,7 +134,7 @@ def _own(tool: str, kind: str, given: dict[str, Any]) -> dict[str, Any]:
     foreign = [key for key in given if key != "name" and key not in own]
     if foreign:
         raise InputError(
-            f"{tool}: {', '.join(foreign)}: not for a {kind} connection, which takes "
+            f"{tool}: {', '.join(foreign)}: not for {a_or_an(kind)} connection, which takes "
             f"{', '.join(own)}."
         )
     return given

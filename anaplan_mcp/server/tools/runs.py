@@ -114,7 +114,7 @@ async def run_integration(
         )
 
     def describe(current: RunStatus) -> str:
-        return f"run {run_id}: {current.message}"
+        return f"run {run_id}: {run_outcome(current)}"
 
     waited = await follow(
         ctx, wait_for_run, run_id, timeout_seconds=timeout_seconds, describe=describe

@@ -22,7 +22,7 @@ from anaplan_mcp.models import (
 from anaplan_mcp.models.schedules import SCHEDULE_FIELDS as TYPE_FIELDS
 from anaplan_mcp.models.schedules import WeekDays
 from anaplan_mcp.server.audit import audit
-from anaplan_mcp.server.errors import InputError
+from anaplan_mcp.server.errors import InputError, a_or_an
 from anaplan_mcp.server.registry import ToolSpec
 from anaplan_mcp.server.state import app_state
 from anaplan_mcp.server.tools.common import (
@@ -124,7 +124,7 @@ async def schedule_integration(
     ]
     if foreign:
         raise InputError(
-            f"{tool}: {', '.join(foreign)}: not for a {type} schedule, which takes "
+            f"{tool}: {', '.join(foreign)}: not for {a_or_an(type)} schedule, which takes "
             f"{', '.join(TYPE_FIELDS[type])}."
         )
     state = app_state(ctx)
