@@ -203,9 +203,14 @@ def _server(settings: Settings) -> MCPServer:
 
 def run_serve(args: argparse.Namespace) -> int:
     """`anaplan-mcp serve`: the MCP server over stdio or streamable HTTP."""
-    if args.token_passthrough and args.transport != "http":
-        return _fail("--token-passthrough needs --transport http (stdio has no caller headers)")
-    server = _server(_settings(args))
+    settings = _settings(args)
+    if settings.token_passthrough and args.transport != "http":
+        # The flag or ANAPLAN_MCP_TOKEN_PASSTHROUGH: either way stdio has no caller to take it from.
+        return _fail(
+            "--token-passthrough (ANAPLAN_MCP_TOKEN_PASSTHROUGH) needs --transport http "
+            "(stdio has no caller headers)"
+        )
+    server = _server(settings)
     if args.transport == "stdio":
         server.run("stdio")
         return 0

@@ -62,6 +62,7 @@ def test_check_passes_on_the_sandbox(capsys: pytest.CaptureFixture[str]) -> None
         (["tools"], {"ANAPLAN_REGION": "mars1"}, "ANAPLAN_REGION"),
         (["tools", "--toolsets", "runs,nope"], {}, "ANAPLAN_MCP_TOOLSETS"),
         (["serve", "--token-passthrough"], {}, "--transport http"),
+        (["serve"], {"ANAPLAN_MCP_TOKEN_PASSTHROUGH": "1"}, "--transport http"),
     ],
 )
 def test_a_wrong_setting_gives_one_line_and_status_2(
