@@ -136,15 +136,15 @@ class APIStatusError(CloudWorksError):
 
     @property
     def plain(self) -> str:
-        """The failure without the hint: CloudWorks' own words."""
+        """The failure without the hint: CloudWorks' own words, and the wait it asked for."""
         said = f": {self.server_message}" if self.server_message else ""
-        return f"{self.method} {self.path} failed with HTTP {self.status_code}{said}"
+        wait = (
+            "" if self.retry_after is None else f"; the server asked to wait {self.retry_after:g} s"
+        )
+        return f"{self.method} {self.path} failed with HTTP {self.status_code}{said}{wait}"
 
     def _line(self) -> str:
-        line = f"{self.plain} ({self.hint})" if self.hint else self.plain
-        if self.retry_after is not None:
-            line += f"; the server asked to wait {self.retry_after:g} s"
-        return line
+        return f"{self.plain} ({self.hint})" if self.hint else self.plain
 
 
 class BadRequestError(APIStatusError):

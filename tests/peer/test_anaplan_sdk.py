@@ -91,12 +91,13 @@ class _SandboxBasicAuth(_AnaplanBasicAuth):
 
 
 @pytest.fixture(scope="module")
-def anaplan(base_url: str) -> Client:
+def anaplan(base_url: str) -> Iterator[Client]:
     """The SDK's synchronous client, one attempt per call (its retries resend POSTs)."""
     client = Client(auth=_SandboxBasicAuth(base_url), retry_count=1, timeout=10)
     client.cw._url = f"{base_url}/2/0/integrations"
     client.cw.flows._url = f"{base_url}/2/0/integrationflows"
-    return client
+    yield client
+    client._http._client.close()  # the SDK offers no close of its own
 
 
 # camelCase keys: update_connection picks the body's type by them (sasToken, secretAccessKey).
