@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from anaplan_mcp.cloudworks import CloudWorksClient, CloudWorksError
 from anaplan_mcp.cloudworks.errors import (
     APIConnectionError,
+    APIStatusError,
     AuthenticationError,
     EndpointNotFoundError,
-    PermissionDeniedError,
 )
 from anaplan_mcp.settings import Settings
 
@@ -31,20 +31,19 @@ def _fix_for(exc: CloudWorksError, step: str) -> str:
             "check ANAPLAN_USERNAME/ANAPLAN_PASSWORD, or that the certificate is registered with "
             "Anaplan, or that ANAPLAN_TOKEN has not expired"
         )
-    if isinstance(exc, PermissionDeniedError):
-        return "the user needs the Integration Admin role (or access to this workspace)"
     if isinstance(exc, EndpointNotFoundError):
         url = {"CloudWorks": "ANAPLAN_CLOUDWORKS_URL", "Integration API": "ANAPLAN_API_URL"}
         return f"check ANAPLAN_REGION, or set {url.get(step, 'ANAPLAN_AUTH_URL')}"
-    return "see the message above"
+    return exc.hint if isinstance(exc, APIStatusError) and exc.hint else "see the message above"
 
 
 async def _step(write: Write, name: str, action: Callable[[], Awaitable[str]]) -> bool:
     try:
         detail = await action()
     except CloudWorksError as exc:
+        said = exc.plain if isinstance(exc, APIStatusError) else str(exc)  # one hint: the fix
         fix = _fix_for(exc, name)
-        write(f"FAIL {name}: {exc}" + (f" - fix: {fix}" if fix else ""))
+        write(f"FAIL {name}: {said}" + (f" - fix: {fix}" if fix else ""))
         return False
     except (OSError, ValueError) as exc:
         # Unreadable certificate or key files surface here, before any request.

@@ -15,11 +15,13 @@ Every failure the client reports is a `CloudWorksError`; nothing from httpx2 or 
         ├── NotFoundError              404 with a JSON body: the resource does not exist
         │   └── EndpointNotFoundError  404 with an HTML body: the path is not routed at all
         ├── ConflictError              409, e.g. "Integration is already running"
-        ├── RateLimitError             429 (`retry_after` in seconds, when the server sent one)
+        ├── RateLimitError             429
         └── ServerError                5xx
 
-Each API error carries `status_code`, CloudWorks' own `server_message`, the HTTP `method` and the
-request `path` (never the query string, never a header); `str()` is one line a person can act on.
+Each API error carries `status_code`, CloudWorks' own `server_message`, the HTTP `method`, the
+request `path` (never the query string, never a header) and `retry_after`, the server's
+`Retry-After` in seconds when it sent one (RFC 9110 gives it to 503 as much as to 429: contract
+sheet §13); `str()` is one line a person can act on.
 """
 
 from __future__ import annotations
@@ -140,12 +142,19 @@ class APIStatusError(CloudWorksError):
     """CloudWorks or the auth service answered with an error status."""
 
     def __init__(
-        self, *, status_code: int, server_message: str | None, method: str, path: str
+        self,
+        *,
+        status_code: int,
+        server_message: str | None,
+        method: str,
+        path: str,
+        retry_after: float | None = None,
     ) -> None:
         self.status_code = status_code
         self.server_message = server_message
         self.method = method
         self.path = path
+        self.retry_after = retry_after
         super().__init__(self._line())
 
     @property
@@ -155,9 +164,12 @@ class APIStatusError(CloudWorksError):
 
     @property
     def plain(self) -> str:
-        """The failure without the hint: CloudWorks' own words."""
+        """The failure without the hint: CloudWorks' own words, and the wait it asked for."""
         said = f": {self.server_message}" if self.server_message else ""
-        return f"{self.method} {self.path} failed with HTTP {self.status_code}{said}"
+        wait = (
+            "" if self.retry_after is None else f"; the server asked to wait {self.retry_after:g} s"
+        )
+        return f"{self.method} {self.path} failed with HTTP {self.status_code}{said}{wait}"
 
     def _line(self) -> str:
         return f"{self.plain} ({self.hint})" if self.hint else self.plain
@@ -216,27 +228,7 @@ class ConflictError(APIStatusError):
 
 
 class RateLimitError(APIStatusError):
-    """429: too many requests. `retry_after` is the server's wait in seconds, if it sent one."""
-
-    def __init__(
-        self,
-        *,
-        status_code: int,
-        server_message: str | None,
-        method: str,
-        path: str,
-        retry_after: float | None = None,
-    ) -> None:
-        self.retry_after = retry_after
-        super().__init__(
-            status_code=status_code, server_message=server_message, method=method, path=path
-        )
-
-    def _line(self) -> str:
-        line = super()._line()
-        if self.retry_after is not None:
-            line += f"; the server asked to wait {self.retry_after:g} s"
-        return line
+    """429: too many requests."""
 
 
 class ServerError(APIStatusError):
@@ -297,15 +289,13 @@ def status_error(
         return EndpointNotFoundError(
             status_code=404, server_message="no such endpoint", method=method, path=path
         )
-    if status_code == 429:
-        return RateLimitError(
-            status_code=status_code,
-            server_message=message,
-            method=method,
-            path=path,
-            retry_after=retry_after,
-        )
     cls = _BY_STATUS.get(status_code)
     if cls is None:
         cls = ServerError if status_code >= 500 else APIStatusError
-    return cls(status_code=status_code, server_message=message, method=method, path=path)
+    return cls(
+        status_code=status_code,
+        server_message=message,
+        method=method,
+        path=path,
+        retry_after=retry_after,
+    )

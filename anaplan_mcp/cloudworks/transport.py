@@ -2,9 +2,9 @@
 
 Retry rules (DESIGN.md §3 "Never duplicate a run"): idempotent calls (GET, PUT, DELETE, PATCH) are
 retried on connection errors, timeouts, 429 and 5xx with exponential backoff and full jitter, or the
-server's `Retry-After` (capped). Non-idempotent calls (POST run, cancel, creates) are retried only
-on `httpx2.ConnectError`/`ConnectTimeout`, where the request provably never left: never after a
-read error, a timeout or a 5xx, because the server may have acted on it.
+server's `Retry-After` on any of those statuses (capped). Non-idempotent calls (POST run, cancel,
+creates) are retried only on `httpx2.ConnectError`/`ConnectTimeout`, where the request provably
+never left: never after a read error, a timeout or a 5xx, because the server may have acted on it.
 """
 
 from __future__ import annotations
@@ -178,7 +178,7 @@ class Transport:
         path: str,
         reason: str,
     ) -> None:
-        server_wait = getattr(error, "retry_after", None)
+        server_wait = error.retry_after if error is not None else None
         if server_wait is not None:
             delay = min(server_wait, self._retry.retry_after_cap)
         else:

@@ -1,7 +1,8 @@
 """Failure-dump parsing and the grouping of failing rows by error pattern.
 
 A CloudWorks failure dump is CSV: the source columns, then ``_Line_``, then ``_Error_1_``,
-``_Error_2_``, ... Dumps can be large, so analysis works row by row and keeps only samples.
+``_Error_2_``, ... The dump is parsed whole (get_failure_dump pages its rows); the analysis keeps
+only counts and samples per error pattern.
 """
 
 from __future__ import annotations
@@ -305,19 +306,6 @@ def analyse_dump(
     """Group the parsed rows by error pattern and rank the groups by row count."""
     analyser = DumpAnalyser(parsed.source_columns, parsed.error_columns, samples=samples_per_group)
     for row in parsed.rows:
-        analyser.add(row)
-    return analyser.result(max_groups)
-
-
-def analyse_dump_stream(
-    chunks: Iterable[bytes | str], *, max_groups: int = 10, samples_per_group: int = 3
-) -> DumpAnalysis:
-    """Parse and analyse in one pass without holding the rows: for dumps of many megabytes."""
-    layout, rows = _rows(chunks)
-    analyser = DumpAnalyser(
-        list(layout.source_columns), list(layout.error_columns), samples=samples_per_group
-    )
-    for row in rows:
         analyser.add(row)
     return analyser.result(max_groups)
 

@@ -8,8 +8,9 @@ These routes are logged in the request log but never faulted. Bad input answers 
   `expired_token`, `refuse`, `drop`), optional `method`, `path` (glob, e.g.
   `/2/0/integrations/*/run`) or `path_regex`, `times` (the next N matching requests), `rate`
   (0-1) with `seed` (deterministic draws), `status` (default 503) and `message` for `status`,
-  `latency_ms` for `latency`, `retry_after` (seconds) for `rate_limit`. Without `times` and `rate`
-  the rule applies to every matching request until cleared. Answers 201 `{"fault": {..., "id"}}`.
+  `latency_ms` for `latency`, `retry_after` (seconds or an HTTP date) for `rate_limit` and
+  `status`. Without `times` and `rate` the rule applies to every matching request until
+  cleared. Answers 201 `{"fault": {..., "id"}}`.
 - `GET /_sandbox/faults` lists the rules with how often each has been applied: `{"faults": [...]}`.
 - `DELETE /_sandbox/faults` removes every rule; `DELETE /_sandbox/faults/{id}` removes one.
 - `GET /_sandbox/requests` returns the request log: `{"requests": [{method, path, query, status,

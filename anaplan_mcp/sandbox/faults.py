@@ -12,8 +12,9 @@ their delay and let later faults fire too; the first other fault that fires deci
 
 Kinds:
 - `latency`: wait `latency_ms` (a real `anyio.sleep`), then pass through.
-- `status`: answer `status` (default 503) with the CloudWorks error body and `message`.
-- `rate_limit`: 429, `Retry-After: <retry_after>` and `{"status":{"code":429,...}}`.
+- `status`: answer `status` (default 503) with the CloudWorks error body and `message`, and
+  `Retry-After: <retry_after>` when one is given (seconds, or an HTTP date as text).
+- `rate_limit`: 429, `Retry-After: <retry_after>` (default 1) and `{"status":{"code":429,...}}`.
 - `malformed`: 200 `application/json` with a truncated JSON body; the app is not called.
 - `html_404`: the nginx-style `text/html` 404 page; the app is not called.
 - `expired_token`: 401 with the CloudWorks error body, message "Not Authorized".
@@ -78,7 +79,7 @@ class Fault:
     status: int = 503
     message: str | None = None
     latency_ms: float = 0.0
-    retry_after: int = 1
+    retry_after: int | str | None = None
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     applied: int = 0
 
@@ -93,7 +94,8 @@ class Fault:
             raise ValueError("rate must be between 0 and 1")
         if not 100 <= self.status <= 599:
             raise ValueError("status must be an HTTP status between 100 and 599")
-        if self.latency_ms < 0 or self.retry_after < 0:
+        negative_wait = isinstance(self.retry_after, int) and self.retry_after < 0
+        if self.latency_ms < 0 or negative_wait:
             raise ValueError("latency_ms and retry_after must not be negative")
         if self.path_regex is not None:
             try:
@@ -132,7 +134,8 @@ class Fault:
 
 _FAULT_INPUT_TYPES: dict[str, tuple[type, ...]] = {
     **dict.fromkeys(("kind", "method", "path", "path_regex", "message"), (str,)),
-    **dict.fromkeys(("times", "seed", "status", "retry_after"), (int,)),
+    **dict.fromkeys(("times", "seed", "status"), (int,)),
+    "retry_after": (int, str),
     **dict.fromkeys(("rate", "latency_ms"), (int, float)),
 }
 
@@ -281,8 +284,8 @@ class FaultInjector:
             return Response(NGINX_404_PAGE, status_code=404, media_type="text/html")
         if fault.kind == "rate_limit":
             body: dict[str, Any] = {"status": {"code": 429, "message": "Too Many Requests"}}
-            headers = {"Retry-After": str(fault.retry_after)}
-            return JSONResponse(body, status_code=429, headers=headers)
+            wait = 1 if fault.retry_after is None else fault.retry_after
+            return JSONResponse(body, status_code=429, headers={"Retry-After": str(wait)})
         if fault.kind == "expired_token":
             code, default_message = 401, "Not Authorized"
         else:
@@ -292,7 +295,8 @@ class FaultInjector:
             "path": path,
             "timestamp": self._now(),
         }
-        return JSONResponse(body, status_code=code)
+        asked = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
+        return JSONResponse(body, status_code=code, headers=asked)
 
 
 class _Answer:

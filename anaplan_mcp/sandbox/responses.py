@@ -64,11 +64,6 @@ def ok(body: dict[str, Any] | None = None, *, schema: str | None = None) -> JSON
     return JSONResponse(payload)
 
 
-def paging_meta(page_size: int, total: int, offset: int) -> dict[str, Any]:
-    """The `meta.paging` block of listings (contract §5)."""
-    return {"paging": {"currentPageSize": page_size, "totalSize": total, "offset": offset}}
-
-
 def error_response(request: Request, status: int, message: str, now: datetime) -> JSONResponse:
     """`{"status": {...}, "path", "timestamp"}`, the error body of every CloudWorks route (§7.1)."""
     body = {

@@ -46,6 +46,8 @@ SERVICE_ACCOUNT_KEYS = (
     "clientX509CertUrl",
 )
 AZURE_AUTH_METHOD = "SAS-based"
+# The documented snake_case, and the camelCase a live-used client sends (contract §13).
+AUTH_METHOD_SPELLINGS = ("auth_method", "authMethod")
 
 # job type -> (source type, target type)
 JOB_TYPES: dict[str, tuple[str, str]] = {
@@ -111,7 +113,7 @@ def connection_body(kind: str, body: Any, *, partial: bool) -> dict[str, Any]:
     spec = CONNECTION_TYPES[kind]
     known = {*spec["public"], *spec["secret"], *spec["optional_secret"], "workspaceId"}
     if kind == "AzureBlob":
-        known.add("auth_method")
+        known.update(AUTH_METHOD_SPELLINGS)
     unknown = sorted(set(body) - known)
     if unknown:
         raise bad_request(unknown[0])
@@ -127,11 +129,19 @@ def connection_body(kind: str, body: Any, *, partial: bool) -> dict[str, Any]:
     for key in (*spec["optional_secret"], "workspaceId"):
         if body.get(key) is not None:
             checked[key] = text(body, key)
-    # Live: Azure bodies must say auth_method "SAS-based", snake_case on input (§7.2).
-    needs_auth_method = kind == "AzureBlob" and ("auth_method" in body or not partial)
-    if needs_auth_method and body.get("auth_method") != AZURE_AUTH_METHOD:
-        raise bad_request("auth_method")
+    if kind == "AzureBlob":
+        _check_auth_method(body, partial=partial)
     return checked
+
+
+def _check_auth_method(body: dict[str, Any], *, partial: bool) -> None:
+    """Live: Azure bodies must say "SAS-based" (§7.2), in either spelling (§13); PATCH may omit it."""
+    given = [key for key in AUTH_METHOD_SPELLINGS if key in body]
+    if not given and not partial:
+        raise bad_request("auth_method")
+    wrong = [key for key in given if body[key] != AZURE_AUTH_METHOD]
+    if wrong:
+        raise bad_request(wrong[0])
 
 
 def _service_account_key(value: Any) -> dict[str, str]:

@@ -46,7 +46,10 @@ def schedule_fields(raw: Any) -> dict[str, Any]:
     if kind not in SCHEDULE_FIELDS:
         raise bad_request(INVALID_SCHEDULE)
     own = SCHEDULE_FIELDS[kind]
-    foreign = sorted(set(schedule) - set(own) - set(COMMON_FIELDS))
+    # Live ignores daysOfWeek where the type does not use it: a live-used client sends it with
+    # every type, often empty (contract §13). Any other foreign field is refused by name.
+    ignored = {"daysOfWeek"} - set(own)
+    foreign = sorted(set(schedule) - set(own) - set(COMMON_FIELDS) - ignored)
     if foreign:
         raise bad_request(foreign[0])
     checked: dict[str, Any] = {"name": text(schedule, "name"), "type": kind}

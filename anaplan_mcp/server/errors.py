@@ -21,9 +21,9 @@ from anaplan_mcp.cloudworks.errors import (
     EndpointNotFoundError,
     InvalidInputError,
     NotFoundError,
-    PermissionDeniedError,
     ServerError,
 )
+from anaplan_mcp.diagnosis.knowledge import explain_status
 
 # Set for each request of a `--token-passthrough` server: a refused token is then the caller's own.
 CALLER_TOKENS: ContextVar[bool] = ContextVar("anaplan_mcp_caller_tokens", default=False)
@@ -71,29 +71,31 @@ def to_tool_error(exc: CloudWorksError) -> ToolError:
         return InputError(str(exc))
     if isinstance(exc, EndpointNotFoundError):
         return ToolError(
-            f"{exc}. The server's CloudWorks URL looks wrong for this tenant: "
+            f"{exc.plain}. The server's CloudWorks URL looks wrong for this tenant: "
             "run `anaplan-mcp check` and set ANAPLAN_REGION or ANAPLAN_CLOUDWORKS_URL."
         )
     if isinstance(exc, NotFoundError) and re.search(r"/integrations/run(error)?/", exc.path):
         return ToolError(f"{exc.plain}. {RUN_NOT_FOUND}")
     if isinstance(exc, NotFoundError):
-        return ToolError(f"{exc}. Call {_listing_for(exc.path)} for valid ids.")
+        return ToolError(f"{exc.plain}. Call {_listing_for(exc.path)} for valid ids.")
     if isinstance(exc, ConflictError):
         return ToolError(f"{exc.plain}. {conflict_advice(exc)}")
     if isinstance(exc, AuthenticationError) and CALLER_TOKENS.get():
         return ToolError(
-            f"{exc}. This server uses each caller's own Anaplan token: send "
+            f"{exc.plain}. This server uses each caller's own Anaplan token: send "
             "`Authorization: AnaplanAuthToken <token>` with every MCP request (a fresh token if "
             "it expired or was logged out)."
         )
     if isinstance(exc, AuthenticationError):
         return ToolError(
-            f"{exc}. The server's Anaplan credentials were refused: the operator should run "
+            f"{exc.plain}. The server's Anaplan credentials were refused: the operator should run "
             "`anaplan-mcp check`."
         )
-    if isinstance(exc, PermissionDeniedError):
-        return ToolError(f"{exc}. Ask an Anaplan admin for the missing role or workspace access.")
-    if isinstance(exc, APIStatusError | APIConnectionError):
+    if isinstance(exc, APIStatusError):
+        # A documented message has its own fix in the knowledge base; else the class's hint.
+        entry = explain_status(exc.status_code, exc.server_message or "")
+        return ToolError(f"{exc.plain}. {entry.fix}" if entry else f"{exc}.")
+    if isinstance(exc, APIConnectionError):
         return ToolError(f"{exc}.")
     return ToolError(str(exc))
 

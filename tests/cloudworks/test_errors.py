@@ -171,3 +171,29 @@ async def test_secrets_never_reach_errors_reprs_or_logs(
     assert any("retrying GET" in record.getMessage() for record in caplog.records)
     for secret in (CANARY_PASSWORD, CANARY_SECRET, token, "sandbox@example.com:"):
         assert not [text for text in texts if secret in text], secret
+
+
+def test_each_status_message_carries_one_hint() -> None:
+    from anaplan_mcp.cloudworks.errors import status_error
+    from anaplan_mcp.server.errors import to_tool_error
+
+    body = b'{"status": {"code": 404, "message": "Resource not found"}}'
+    error = status_error(
+        status_code=404,
+        body=body,
+        content_type="application/json",
+        method="GET",
+        path="/2/0/integrations/" + "a" * 32,
+    )
+    text = str(to_tool_error(error))
+    assert text.count("list_integrations") == 1
+    assert error.hint not in text  # the tool-level advice replaces the generic one
+    limited = status_error(
+        status_code=429,
+        body=b"{}",
+        content_type="application/json",
+        method="GET",
+        path="/2/0/integrations",
+        retry_after=5,
+    )
+    assert "wait 5 s" in str(to_tool_error(limited))

@@ -144,3 +144,37 @@ async def test_a_400_is_never_retried(cw: CloudWorksClient, sandbox: Sandbox) ->
     with pytest.raises(Exception, match="Invalid request body"):
         await cw.list_flows()
     assert len(sent(sandbox, "GET", "/integrationflows")) == 1
+
+
+@pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
+async def test_retry_after_is_waited_on_every_retryable_status(
+    cw: CloudWorksClient, sandbox: Sandbox, sleep: RecordingSleep, status: int
+) -> None:
+    # RFC 9110 gives Retry-After to 503 as much as to 429 (contract sheet §13).
+    add_fault(sandbox, kind="status", status=status, retry_after=3, method="GET", times=1)
+    assert await cw.list_flows()
+    assert sleep.waits == [3.0]
+
+
+@pytest.mark.parametrize(
+    ("when", "wait"),
+    [("Fri, 31 Dec 2100 23:59:59 GMT", 60.0), ("Sun, 06 Nov 1994 08:49:37 GMT", 0.0)],
+    ids=["far-future-capped", "past"],
+)
+async def test_retry_after_as_an_http_date(
+    cw: CloudWorksClient, sandbox: Sandbox, sleep: RecordingSleep, when: str, wait: float
+) -> None:
+    add_fault(sandbox, kind="status", status=503, retry_after=when, method="GET", times=1)
+    assert await cw.list_flows()
+    assert sleep.waits == [wait]
+
+
+async def test_an_unretried_503_still_tells_the_wait(
+    make_client: ClientFactory, sandbox: Sandbox
+) -> None:
+    add_fault(sandbox, kind="status", status=503, retry_after=9, method="GET", times=1)
+    async with make_client(max_retries=0) as cw:
+        with pytest.raises(ServerError) as info:
+            await cw.list_flows()
+    assert info.value.retry_after == 9
+    assert "wait 9 s" in str(info.value)

@@ -226,3 +226,24 @@ def test_guide_mentions_every_entry_and_stays_compact() -> None:
     assert 2_000 < len(guide) < 10_000
     assert "maintenance window" in guide
     assert "failureDumpGenerated" in guide
+
+
+def test_tool_and_argument_names_are_the_served_ones() -> None:
+    # The knowledge base and the next-call builder name tools and arguments by hand: a renamed
+    # tool or argument must fail here, not silently drop out of the advice.
+    from anaplan_mcp.diagnosis import calls
+    from anaplan_mcp.server.catalogue import load
+
+    schemas = {entry.name: entry.input_schema for entry in load()}
+    assert set(MCP_TOOLS) <= set(schemas)
+    verbs = "|".join(sorted({name.split("_")[0] for name in schemas}))
+    tool_like = re.compile(rf"\b(?:{verbs})_[a-z_]+[a-z]\b")
+    for entry in all_entries():
+        named = {word for word in tool_like.findall(entry.fix) if not word.endswith("_id")}
+        assert named <= set(schemas), (entry.id, named - set(schemas))
+        assert named <= MCP_TOOLS, (entry.id, named - MCP_TOOLS)
+        assert entry.call is None or entry.call in schemas
+    update = schemas["update_connection"]["properties"]
+    for arguments in (*calls._CREDENTIALS.values(), calls._LOCATION.values()):
+        assert set(arguments) <= set(update)
+    assert "role_arn" in update

@@ -240,3 +240,26 @@ async def test_every_cloudworks_route_needs_a_token(cw_sandbox: Sandbox) -> None
         bad = await anonymous.get(CW, headers={"Authorization": "AnaplanAuthToken nope"})
         assert status_message(bad) == (401, "Not Authorized")
     assert cw_sandbox.store.running_run(seed.SALES_IMPORT_ID) is None
+
+
+AZURE_FIELDS = {"storageAccountName": "acct", "containerName": "c", "sasToken": SAS_TOKEN}
+
+
+@pytest.mark.parametrize("spelling", ["auth_method", "authMethod"])
+async def test_azure_auth_method_is_taken_in_both_spellings(
+    cw: httpx2.AsyncClient, spelling: str
+) -> None:
+    # The documented snake_case, and the camelCase a live-used client sends (contract §13).
+    body = {"name": f"azure {spelling}", **AZURE_FIELDS, spelling: "SAS-based"}
+    created = await cw.post(f"{CW}/connections", json={"type": "AzureBlob", "body": body})
+    assert created.status_code == 200, created.text
+    url = f"{CW}/connections/{created.json()['connections']['connectionId']}"
+    assert (await cw.put(url, json={**body, "name": "replaced"})).status_code == 200
+    assert (await cw.patch(url, json={spelling: "SAS-based", "name": "patched"})).status_code == 200
+    assert status_message(await cw.patch(url, json={spelling: "key"})) == (400, spelling)
+    assert status_message(await cw.put(url, json={"name": "x", **AZURE_FIELDS})) == (
+        400,
+        "auth_method",
+    )
+    listed = next(c for c in await connections(cw) if c["connectionId"] in url)
+    assert (listed["body"]["name"], listed["body"]["authMethod"]) == ("patched", "SAS-based")

@@ -171,3 +171,17 @@ async def test_notification_create_once_then_duplicate_then_put_and_delete(
     assert (
         await cw.post(f"{CW}/notification", json=notification_body(seed.GL_IMPORT_ID, [guid]))
     ).status_code == 200
+
+
+@pytest.mark.parametrize("days", [[], [0, 1, 2, 3, 4, 5, 6]], ids=["empty", "full"])
+@pytest.mark.parametrize("schedule", [VALID[0], *VALID[3:]], ids=lambda s: s["type"])
+async def test_days_of_week_is_ignored_where_the_type_does_not_use_it(
+    cw: httpx2.AsyncClient, schedule: dict[str, Any], days: list[int]
+) -> None:
+    # A live-used client sends daysOfWeek with every type; live ignores it there (contract §13).
+    answer = await cw.post(
+        f"{CW}/{TARGET}/schedule",
+        json={"integrationId": TARGET, "schedule": {**schedule, "daysOfWeek": days}},
+    )
+    assert answer.status_code == 200, answer.text
+    assert await schedule_of(cw, TARGET) == {**schedule, "status": "Active"}
