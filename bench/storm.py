@@ -39,9 +39,7 @@ from anaplan_mcp.sandbox.app import Sandbox, SandboxConfig
 from anaplan_mcp.sandbox.clock import Clock
 from anaplan_mcp.sandbox.faults import Fault
 from anaplan_mcp.sandbox.storm import rotate_and_fail
-from anaplan_mcp.server.app import create_server
-from anaplan_mcp.server.state import Timing
-from anaplan_mcp.settings import load_settings
+from tests.journeys.harness import server_over
 
 # Both nights at one fixed time of day, so that the seeded night is the same on every run.
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
@@ -90,11 +88,8 @@ async def _night(storm: bool, rounds: int) -> dict[str, Measure]:
         )
         log(f"storm: {len(failed)} integrations on the sales connection failed")
 
-    async def advance(seconds: float) -> None:
-        sandbox.clock.advance(seconds)
-
-    timing = Timing(sleep=advance, clock=sandbox.clock.timestamp)
-    server = create_server(load_settings(sandbox=True), sandbox=sandbox, timing=timing)
+    # Waiting for a run moves the sandbox clock; only the injected latency costs real time.
+    server = server_over(sandbox)
     sandbox.faults.add(Fault(kind="latency", latency_ms=LATENCY_MS, path="/2/0/*"))
     async with Client(server) as client:
 

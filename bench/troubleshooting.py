@@ -50,9 +50,7 @@ from anaplan_mcp.sandbox.seed_data import (
 )
 from anaplan_mcp.sandbox.seed_ids import SALES_BUCKET
 from anaplan_mcp.sandbox.transport import sandbox_transport
-from anaplan_mcp.server.app import create_server
-from anaplan_mcp.server.state import Timing
-from anaplan_mcp.settings import load_settings
+from tests.journeys.harness import server_over
 
 INTEGRATION_NAME = "Daily sales import"
 TOOL = "diagnose_integration"
@@ -301,12 +299,8 @@ async def run(quick: bool = False) -> Figures:
     rounds = 3 if quick else 9
     sandbox = Sandbox()
 
-    async def advance(seconds: float) -> None:
-        sandbox.clock.advance(seconds)
-
     # Waiting for a run moves the sandbox clock; only the injected latency costs real time.
-    timing = Timing(sleep=advance, clock=sandbox.clock.timestamp)
-    server = create_server(load_settings(sandbox=True), sandbox=sandbox, timing=timing)
+    server = server_over(sandbox)
     sandbox.faults.add(Fault(kind="latency", latency_ms=LATENCY_MS, path="/2/0/*"))
     async with Client(server) as client:
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}

@@ -6,7 +6,7 @@ timeout is a limit on that time, since waiting moves the sandbox clock). Every r
 are checked against the named tool's input schema, and an error must name a tool to call next: a
 journey never ends in an error that leaves the agent nowhere to go.
 
-Shared by the journey tests and `bench/journeys.py`.
+Shared by the journey tests and the benchmarks (`bench/journeys.py`, and `server_over` elsewhere).
 """
 
 from __future__ import annotations
