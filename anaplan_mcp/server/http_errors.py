@@ -18,12 +18,16 @@ PARSE_ERROR: Final = -32700
 INVALID_REQUEST: Final = -32600
 INVALID_PARAMS: Final = -32602
 
-# The two answers that come from reading the body. The SDK answers a body that is JSON but not
-# JSON-RPC with INVALID_PARAMS; JSON-RPC 2.0 calls that INVALID_REQUEST, which the rewrite says. Its
-# other errors (a missing session, a wrong Accept header) are fixed texts and pass unchanged.
+# The two answers that come from reading the body, known by code and the SDK's first words. The
+# SDK answers a body that is JSON but not JSON-RPC with INVALID_PARAMS; JSON-RPC 2.0 calls that
+# INVALID_REQUEST, which the rewrite says. Its other errors (a missing session, an expired
+# requestState) are fixed texts and pass unchanged.
 _OWN_WORDS: Final = {
-    PARSE_ERROR: (PARSE_ERROR, "Parse error: the request body is not valid JSON."),
-    INVALID_PARAMS: (
+    (PARSE_ERROR, "Parse error:"): (
+        PARSE_ERROR,
+        "Parse error: the request body is not valid JSON.",
+    ),
+    (INVALID_PARAMS, "Validation error:"): (
         INVALID_REQUEST,
         "Invalid request: the body is not a JSON-RPC 2.0 message "
         '(expected "jsonrpc": "2.0", a "method" and, for a request, an "id").',
@@ -87,10 +91,16 @@ def _own_error(body: bytes) -> bytes | None:
     except ValueError:
         return None
     error = answer.get("error") if isinstance(answer, dict) else None
-    code = error.get("code") if isinstance(error, dict) else None
-    if code not in _OWN_WORDS:
+    if not isinstance(error, dict):
         return None
-    own_code, message = _OWN_WORDS[code]
+    code, text = error.get("code"), str(error.get("message", ""))
+    known = next(
+        (own for (c, start), own in _OWN_WORDS.items() if c == code and text.startswith(start)),
+        None,
+    )
+    if known is None:
+        return None
+    own_code, message = known
     # The id of a message that could not be read is unknown: JSON-RPC says null.
     reply = {"jsonrpc": "2.0", "id": None, "error": {"code": own_code, "message": message}}
     return json.dumps(reply).encode()
