@@ -1,4 +1,4 @@
-"""Annotated field types shared by the CloudWorks models: ids, times, zones, dates, secrets."""
+"""Annotated field types shared by the CloudWorks models: ids, texts, times, zones, dates, secrets."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import re
 import zoneinfo
 from datetime import UTC, date, datetime
 from functools import cache
+from re import Pattern
 from typing import Annotated, Any, Final
 
 from pydantic import (
@@ -16,6 +17,8 @@ from pydantic import (
     SerializationInfo,
     StringConstraints,
 )
+
+from anaplan_mcp import limits
 
 # Id formats, contract sheet §1.3.
 HEX_ID_PATTERN: Final = r"^[0-9a-f]{32}$"
@@ -40,7 +43,45 @@ ModelId = Annotated[str, StringConstraints(pattern=MODEL_ID_PATTERN)]
 NumericId = Annotated[
     str, BeforeValidator(_int_to_str), StringConstraints(pattern=NUMERIC_ID_PATTERN)
 ]
-NonEmptyStr = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+
+
+# Caps are validators, not schema constraints: they cost the tool list no tokens, and the message
+# names the limit without repeating the (possibly huge) value.
+def at_most(limit: int) -> AfterValidator:
+    """A check that a text (or a secret's text; None passes) has at most `limit` characters."""
+
+    def check(value: Any) -> Any:
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if text is not None and len(text) > limit:
+            raise ValueError(f"expected at most {limit} characters")
+        return value
+
+    return AfterValidator(check)
+
+
+def matching(pattern: Pattern[str], rule: str, limit: int = limits.TEXT_MAX) -> AfterValidator:
+    """A check of a text against a service's naming rule, said in `rule`."""
+
+    def check(value: str) -> str:
+        if len(value) > limit or not pattern.match(value):
+            raise ValueError(rule)
+        return value
+
+    return AfterValidator(check)
+
+
+_Stripped = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+NonEmptyStr = Annotated[_Stripped, at_most(limits.TEXT_MAX)]
+Name = Annotated[_Stripped, at_most(limits.NAME_MAX)]
+FilePath = Annotated[_Stripped, at_most(limits.PATH_MAX)]
+AccessKeyId = Annotated[_Stripped, at_most(limits.ACCESS_KEY_MAX)]
+RoleArn = Annotated[_Stripped, at_most(limits.ROLE_ARN_MAX)]
+ColumnName = Annotated[_Stripped, at_most(limits.COLUMN_MAX)]
+BucketName = Annotated[_Stripped, matching(limits.S3_BUCKET, limits.S3_BUCKET_RULE)]
+StorageAccountName = Annotated[_Stripped, matching(limits.AZURE_ACCOUNT, limits.AZURE_ACCOUNT_RULE)]
+ContainerName = Annotated[_Stripped, matching(limits.AZURE_CONTAINER, limits.AZURE_CONTAINER_RULE)]
+DatasetName = Annotated[_Stripped, matching(limits.BQ_DATASET, limits.BQ_DATASET_RULE)]
+TableName = Annotated[_Stripped, matching(limits.BQ_TABLE, limits.BQ_TABLE_RULE)]
 
 
 def _check_clock_time(value: str) -> str:
@@ -88,6 +129,7 @@ def _reveal_on_request(value: SecretStr, info: SerializationInfo) -> str:
 Secret = Annotated[
     SecretStr,
     StringConstraints(min_length=1),
+    at_most(limits.SECRET_MAX),
     PlainSerializer(_reveal_on_request, return_type=str, when_used="always"),
 ]
 

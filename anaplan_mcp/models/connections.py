@@ -8,7 +8,19 @@ from typing import Annotated, Any, Literal, TypeAlias
 from pydantic import AliasChoices, Field, TypeAdapter, field_validator, model_validator
 
 from anaplan_mcp.models._base import InputModel, WireModel, quiet_adapter
-from anaplan_mcp.models._types import HexId, NonEmptyStr, OptionalWireDatetime, Secret
+from anaplan_mcp.models._types import (
+    AccessKeyId,
+    BucketName,
+    ContainerName,
+    DatasetName,
+    HexId,
+    Name,
+    NonEmptyStr,
+    OptionalWireDatetime,
+    RoleArn,
+    Secret,
+    StorageAccountName,
+)
 
 ConnectionType: TypeAlias = Literal["AmazonS3", "AzureBlob", "GoogleBigQuery"]
 
@@ -53,7 +65,7 @@ class Connection(WireModel):
 class _ConnectionInput(InputModel):
     """Flat for callers; to_wire() nests everything but type under "body"."""
 
-    name: NonEmptyStr = Field(description="Unique connection name.")
+    name: Name = Field(description="Unique connection name.")
     workspace_id: HexId | None = Field(
         None, description="Workspace id (needed by restricted integration users)."
     )
@@ -84,18 +96,18 @@ class S3ConnectionInput(_ConnectionInput):
     """An Amazon S3 connection."""
 
     type: Literal["AmazonS3"] = Field(description="Connection type.")
-    access_key_id: NonEmptyStr = Field(description="AWS access key id.")
+    access_key_id: AccessKeyId = Field(description="AWS access key id.")
     secret_access_key: Secret = Field(description="AWS secret access key.")
-    bucket_name: NonEmptyStr = Field(description="S3 bucket name.")
-    role_arn: NonEmptyStr | None = Field(None, description="IAM role ARN to assume.")
+    bucket_name: BucketName = Field(description="S3 bucket name.")
+    role_arn: RoleArn | None = Field(None, description="IAM role ARN to assume.")
 
 
 class AzureBlobConnectionInput(_ConnectionInput):
     """An Azure Blob Storage connection authenticated by a SAS token."""
 
     type: Literal["AzureBlob"] = Field(description="Connection type.")
-    storage_account_name: NonEmptyStr = Field(description="Azure storage account name.")
-    container_name: NonEmptyStr = Field(description="Azure container name.")
+    storage_account_name: StorageAccountName = Field(description="Azure storage account name.")
+    container_name: ContainerName = Field(description="Azure container name.")
     sas_token: Secret = Field(description="Shared access signature token.")
     # Requests take snake_case auth_method; responses say authMethod (contract sheet §7.2).
     auth_method: Literal["SAS-based"] = Field(
@@ -127,7 +139,7 @@ class BigQueryConnectionInput(_ConnectionInput):
     """A Google BigQuery connection."""
 
     type: Literal["GoogleBigQuery"] = Field(description="Connection type.")
-    dataset: NonEmptyStr = Field(description="BigQuery dataset.")
+    dataset: DatasetName = Field(description="BigQuery dataset.")
     service_account_key: ServiceAccountKey = Field(
         description="Service-account key (object or its JSON text)."
     )
@@ -160,15 +172,17 @@ def parse_connection_input(
 class ConnectionPatch(InputModel):
     """Some fields of a connection body, for PATCH; at least one must be given."""
 
-    name: NonEmptyStr | None = Field(None, description="New name.")
-    access_key_id: NonEmptyStr | None = Field(None, description="S3 access key id.")
+    name: Name | None = Field(None, description="New name.")
+    access_key_id: AccessKeyId | None = Field(None, description="S3 access key id.")
     secret_access_key: Secret | None = Field(None, description="S3 secret access key.")
-    bucket_name: NonEmptyStr | None = Field(None, description="S3 bucket.")
-    role_arn: NonEmptyStr | None = Field(None, description="S3 IAM role ARN.")
-    storage_account_name: NonEmptyStr | None = Field(None, description="Azure storage account.")
-    container_name: NonEmptyStr | None = Field(None, description="Azure container.")
+    bucket_name: BucketName | None = Field(None, description="S3 bucket.")
+    role_arn: RoleArn | None = Field(None, description="S3 IAM role ARN.")
+    storage_account_name: StorageAccountName | None = Field(
+        None, description="Azure storage account."
+    )
+    container_name: ContainerName | None = Field(None, description="Azure container.")
     sas_token: Secret | None = Field(None, description="Azure SAS token.")
-    dataset: NonEmptyStr | None = Field(None, description="BigQuery dataset.")
+    dataset: DatasetName | None = Field(None, description="BigQuery dataset.")
     service_account_key: ServiceAccountKey | None = Field(
         None, description="BigQuery service-account key."
     )

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from anaplan_mcp.models._base import InputModel, WireModel
-from anaplan_mcp.models._types import HexId, NonEmptyStr, OptionalWireDatetime, WireDatetime
+from anaplan_mcp.models._types import HexId, Name, OptionalWireDatetime, WireDatetime
 from anaplan_mcp.models.runs import LatestRun
 
 Strategy = Literal["stop", "continue"]
@@ -119,7 +119,7 @@ class FlowStepInput(InputModel):
 class FlowInput(InputModel):
     """Body of POST /integrationflows and PUT /integrationflows/{id} (always the full flow)."""
 
-    name: NonEmptyStr = Field(description="Flow name.")
+    name: Name = Field(description="Flow name.")
     steps: list[FlowStepInput] = Field(min_length=2, description="Steps in run order.")
     version: Literal["2.0"] = Field("2.0", description="Body schema version.")
     type: Literal["IntegrationFlow"] = Field("IntegrationFlow", description="Resource type.")

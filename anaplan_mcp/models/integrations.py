@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal, TypeAlias
 from pydantic import Discriminator, Field, Tag, TypeAdapter, field_validator
 
 from anaplan_mcp.models._base import InputModel, WireModel, quiet_adapter
-from anaplan_mcp.models._types import HexId, ModelId, NonEmptyStr, NumericId, WireDatetime
+from anaplan_mcp.models._types import HexId, ModelId, Name, NumericId, WireDatetime
 from anaplan_mcp.models.jobs import (
     JOB_ENDPOINTS,
     PROCESS_PREFIX,
@@ -112,7 +112,7 @@ class IntegrationDetail(_IntegrationFields):
 
 
 class _IntegrationInput(InputModel):
-    name: NonEmptyStr = Field(description="Unique integration name.")
+    name: Name = Field(description="Unique integration name.")
     workspace_id: HexId = Field(description="Anaplan workspace id.")
     model_id: ModelId = Field(description="Anaplan model id (32 uppercase hex).")
     version: Literal["2.0"] = Field("2.0", description="Body schema version.")

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal, TypeAlias
 from pydantic import Discriminator, Field, Tag, model_validator
 
 from anaplan_mcp.models._base import InputModel, WireModel
-from anaplan_mcp.models._types import HexId, NonEmptyStr, NumericId
+from anaplan_mcp.models._types import ColumnName, FilePath, HexId, Name, NumericId, TableName
 
 JobType: TypeAlias = Literal[
     "AmazonS3ToAnaplan",
@@ -126,7 +126,7 @@ class FileSourceInput(InputModel):
 
     type: Literal["AmazonS3", "AzureBlob"] = Field(description="Connection type.")
     connection_id: HexId = Field(description="Connection id.")
-    file: NonEmptyStr = Field(description="File path, e.g. data/sales.csv.")
+    file: FilePath = Field(description="File path, e.g. data/sales.csv.")
 
 
 class FileTargetInput(InputModel):
@@ -134,7 +134,7 @@ class FileTargetInput(InputModel):
 
     type: Literal["AmazonS3", "AzureBlob"] = Field(description="Connection type.")
     connection_id: HexId = Field(description="Connection id.")
-    file: NonEmptyStr = Field(description="Folder or file path, e.g. exports/.")
+    file: FilePath = Field(description="Folder or file path, e.g. exports/.")
     overwrite: bool | None = Field(None, description="Replace an existing file.")
 
 
@@ -143,7 +143,7 @@ class TableSourceInput(InputModel):
 
     type: Literal["GoogleBigQuery"] = Field(description="Connection type.")
     connection_id: HexId = Field(description="Connection id.")
-    table: NonEmptyStr = Field(description="BigQuery table.")
+    table: TableName = Field(description="BigQuery table.")
 
 
 class TableTargetInput(TableSourceInput):
@@ -178,8 +178,8 @@ TargetInput: TypeAlias = Annotated[
 class ColumnMappingInput(InputModel):
     """Map one Anaplan export column to one BigQuery column."""
 
-    source_name: NonEmptyStr = Field(description="Anaplan export column.")
-    target_name: NonEmptyStr = Field(description="BigQuery column.")
+    source_name: Name = Field(description="Anaplan export column.")
+    target_name: ColumnName = Field(description="BigQuery column.")
 
 
 class JobInput(InputModel):

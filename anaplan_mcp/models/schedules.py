@@ -8,7 +8,7 @@ from typing import Annotated, Literal, TypeAlias
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
 from anaplan_mcp.models._base import InputModel, WireModel
-from anaplan_mcp.models._types import ClockTime, HexId, IsoDate, NonEmptyStr, TimeZoneName
+from anaplan_mcp.models._types import ClockTime, HexId, IsoDate, Name, TimeZoneName
 
 ScheduleType: TypeAlias = Literal[
     "daily", "weekly", "hourly", "monthly_specific_day", "monthly_relative_weekday"
@@ -53,7 +53,7 @@ class Schedule(WireModel):
 
 
 class _ScheduleInput(InputModel):
-    name: NonEmptyStr = Field(description="Schedule name.")
+    name: Name = Field(description="Schedule name.")
     start_date: IsoDate = Field(description="First day, YYYY-MM-DD.")
     end_date: IsoDate | None = Field(None, description="Last day, YYYY-MM-DD; not before start.")
     timezone: TimeZoneName = Field(description="IANA time zone, e.g. Europe/Paris or UTC.")

@@ -1,17 +1,20 @@
 """The seeded tenant: a story a troubleshooter can work on, with the same ids on every start.
 
 The story (times relative to the sandbox clock at seeding; "last night" is the latest night whose
-02:00 sales import is over, see seed_history):
+02:00 Europe/London sales import is over, see seed_history). Scheduled runs happen at their
+schedules' times in their own time zones: daily, weekly, Monday-to-Friday hourly, monthly.
 - "Daily sales import" (SALES_IMPORT_ID) ran fine for a week; last night's file
   `sales/daily_sales.csv` arrived with three bad rows (a bad number, an unknown product, an
   impossible date), so the run partly failed (code 38) with a failure dump. The corrected file
   `sales/daily_sales_corrected.csv` sits next to it: point the job at it (PUT) and rerun.
 - The finance bucket's access key was rotated two days before last night. The connection "Finance exports
   (S3)" (FINANCE_S3_CONNECTION_ID) is invalid (status 0, integrationErrorCode 1), so "P&L export
-  to finance bucket" (FINANCE_EXPORT_ID) and the "Month-end close" process (CLOSE_PROCESS_ID) fail.
+  to finance bucket" (FINANCE_EXPORT_ID) fails at its 03:00 America/Chicago slots, and the
+  "Month-end close" process (CLOSE_PROCESS_ID), run by hand the evening before last night, failed.
   Fix: PATCH the connection with FINANCE_EXPORTS_ACCESS_KEY_ID / FINANCE_EXPORTS_SECRET_ACCESS_KEY.
-- "Nightly planning flow" (PLANNING_FLOW_ID) stopped last night at its failed export step; its
-  last step never ran. "Weekly workforce flow" (WORKFORCE_FLOW_ID) is healthy.
+- "Nightly planning flow" (PLANNING_FLOW_ID) stopped last night (02:57 Chicago time; its run of
+  the export takes the export's 03:00 slot) at its failed export step; its last step never ran. "Weekly
+  workforce flow" (WORKFORCE_FLOW_ID), run a week apart, is healthy.
 - "Nightly sales refresh" (NIGHTLY_PROCESS_ID) is running right now (20 minutes on the clock).
 - "Pipeline export to BigQuery" has a disabled schedule; "FX rates import" has a schedule that
   ended two weeks ago, so neither ran lately.

@@ -166,7 +166,7 @@ def _seed_schedules(store: Store, today: datetime) -> None:
         ),
         (
             ids.PRODUCTS_IMPORT_ID,
-            {"type": "weekly", "time": "01:30", "daysOfWeek": [1], "timezone": "America/New_York"},
+            {"type": "weekly", "time": "04:00", "daysOfWeek": [1], "timezone": "America/New_York"},
             True,
         ),
         (
@@ -321,4 +321,6 @@ def seed_generated(store: Store, today: datetime, total: int) -> None:
             today - timedelta(days=2),
             integration_id=ids.seed_id("integration", name),
         )
-        run_past(store, record["integrationId"], today - timedelta(hours=20 - index % 10))
+        # Run by hand: they have no schedule.
+        when = today - timedelta(hours=20 - index % 10)
+        run_past(store, record["integrationId"], when, trigger="manual")

@@ -10,6 +10,7 @@ from typing import Any
 
 from anaplan_mcp.sandbox.responses import ApiError, bad_request
 from anaplan_mcp.sandbox.store import Record, Store
+from anaplan_mcp.sandbox.validate_limits import check_text
 
 INVALID_BODY = "Invalid request body"
 NOT_COMPLIANT = "Integration payload is not compliant with the schema"
@@ -68,13 +69,14 @@ def as_object(value: Any) -> dict[str, Any]:
 
 
 def text(obj: dict[str, Any], key: str, *, required: bool = True) -> str | None:
-    """A non-empty string field; a missing or mistyped one answers 400 with the field's name."""
+    """A non-empty string field within its limits; a missing, mistyped or over-long one answers 400
+    with the field's name (or CloudWorks' words for it)."""
     value = obj.get(key)
     if value is None and not required:
         return None
     if not isinstance(value, str) or not value.strip():
         raise bad_request(key)
-    return value
+    return check_text(key, value)
 
 
 def flag(obj: dict[str, Any], key: str, default: bool) -> bool:
@@ -221,10 +223,15 @@ def _job(raw: Any, model: Record, process_id: str | None, store: Store) -> dict[
     checked: dict[str, Any] = {"type": job_type, "sources": [source], "targets": [target]}
     mapping = job.get("mapping")
     if mapping is not None:
-        if not isinstance(mapping, list):
+        if not isinstance(mapping, list) or not mapping:
             raise bad_request("mapping")
-        checked["mapping"] = mapping
+        checked["mapping"] = [_column_pair(pair) for pair in mapping]
     return checked
+
+
+def _column_pair(raw: Any) -> dict[str, str]:
+    pair = as_object(raw)
+    return {key: str(text(pair, key)) for key in ("sourceName", "targetName")}
 
 
 def _end(

@@ -7,7 +7,9 @@ file and re-run it. No credentials, no network; waiting moves the sandbox clock,
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from mcp import Client
@@ -26,13 +28,30 @@ WINDOW_HOURS = 48
 CORRECTED_FILE = SALES_CORRECTED_FILE
 
 
+def _when(text: str) -> str:
+    """An ISO time as a person reads it: "2026-12-04 17:19 UTC" (the diagnosis's own style)."""
+    moment = datetime.fromisoformat(text)
+    zone = moment.tzname() or "UTC"
+    return f"{moment:%Y-%m-%d %H:%M} {zone}"
+
+
+def _row(values: dict[str, Any]) -> str:
+    """A row of a file as `column = value` pairs."""
+    return ", ".join(f"{column} = {value}" for column, value in values.items())
+
+
+def _pattern(text: str) -> str:
+    # Error patterns stand for many rows with a `<value>` slot; the sample beside it says the value.
+    return text.replace(": <value>", "").replace("<value>", "a value")
+
+
 class _Session:
     def __init__(self, client: Client, write: Write) -> None:
         self._client = client
         self._write = write
 
     async def call(self, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
-        shown = ", ".join(f"{k}={v!r}" for k, v in arguments.items())
+        shown = ", ".join(f"{k}={json.dumps(v)}" for k, v in arguments.items())
         self._write(f"\n> {tool}({shown})")
         result = await self._client.call_tool(tool, arguments)
         if result.is_error or result.structured_content is None:
@@ -45,11 +64,12 @@ class _Session:
 
 
 def _show_failures(session: _Session, found: dict[str, Any]) -> None:
-    session.say(f"  {len(found['items'])} item(s) need attention since {found['since']}:")
+    since = _when(found["since"])
+    session.say(f"  {len(found['items'])} item(s) need attention since {since}:")
     for item in found["items"]:
         ident = item.get("integration_id") or item.get("flow_id")
         name = item["untrusted_data"]["names"].get(ident, ident)
-        session.say(f"  - {item['outcome']:<16} {name!r}: {item['cause']}")
+        session.say(f"  - {item['outcome']:<16} {name}: {item['cause']}")
 
 
 def _show_diagnosis(session: _Session, diagnosis: dict[str, Any]) -> None:
@@ -59,8 +79,8 @@ def _show_diagnosis(session: _Session, diagnosis: dict[str, Any]) -> None:
         data = group["untrusted_data"]
         for sample in data.get("samples", []):
             session.say(
-                f"    line {sample.get('line')}: column {sample.get('column')!r} = "
-                f"{sample.get('value')!r} -> {data['pattern']}  ({group['meaning']})"
+                f"    line {sample.get('line')}: {sample.get('column')} = {sample.get('value')}"
+                f" -> {_pattern(data['pattern'])} ({group['meaning']})"
             )
     for line in diagnosis["what_changed"]:
         session.say(f"  Changed? {line}")
@@ -106,25 +126,29 @@ async def run_demo(write: Write, *, run_seconds: float = DEMO_RUN_SECONDS) -> in
         session.say("\n3. All the rejected rows:")
         dump = await session.call("get_failure_dump", {"run_id": diagnosis["evidence"]["run_id"]})
         for row in dump["untrusted_data"]["rows"]:
-            session.say(f"    line {row['line']}: {row['values']} -> {'; '.join(row['errors'])}")
+            session.say(f"    line {row['line']}: {_row(row['values'])}")
+            session.say(f"      -> {'; '.join(row['errors'])}")
 
         source = diagnosis["untrusted_data"].get("source")
         if not source:
             session.say("The job has no source file to replace.")
             return 1
         corrected = CORRECTED_FILE
-        session.say(f"\n4. You: the corrected file is {corrected!r}; point the job at it.")
+        session.say(f"\n4. You: the corrected file is {corrected}; point the job at it.")
         change = await session.call(
             "update_integration", {"integration_id": integration_id, "path": corrected}
         )
         for field in change.get("changes", []):
-            session.say(f"  {field}")
+            session.say(f"  {field['field']}: {field['before']} -> {field['after']}")
 
         session.say("\n5. Re-run and wait for the outcome:")
         outcome = await session.call(
             "run_integration", {"integration_id": integration_id, "wait": True}
         )
-        session.say(f"  Run {outcome['run_id']}: {outcome['outcome']} ({outcome.get('message')})")
+        ended = f", ended {_when(outcome['ended_at'])}" if outcome.get("ended_at") else ""
+        session.say(
+            f"  Run {outcome['run_id']}: {outcome['outcome']} ({outcome.get('message')}{ended})"
+        )
         succeeded = outcome["outcome"] == "succeeded"
         session.say(
             "\nDone: the load is healthy again." if succeeded else "\nThe re-run did not succeed."

@@ -4,6 +4,7 @@ Stateless mode keeps no session between requests (2025-era clients included), an
 (`json_response=False`) keep progress notifications, which JSON replies would drop. `/healthz` answers
 load-balancer probes without touching CloudWorks. `CancelLegacyCalls` makes a 2025-era client's
 `notifications/cancelled` stop its call, which stateless mode alone would drop (see its module).
+`PlainRequestErrors` answers a malformed request in a short line that never repeats it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from anaplan_mcp.server.cancellation import CancelLegacyCalls
+from anaplan_mcp.server.http_errors import PlainRequestErrors
 
 MCP_PATH = "/mcp"
 HEALTH_PATH = "/healthz"
@@ -46,4 +48,5 @@ def http_app(server: MCPServer, *, host: str, allowed_hosts: tuple[str, ...] = (
         host=host,
     )
     app.add_middleware(CancelLegacyCalls)
+    app.add_middleware(PlainRequestErrors)
     return app

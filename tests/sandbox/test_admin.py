@@ -174,7 +174,7 @@ async def test_reset_clears_faults_log_and_tokens(
         "type": "AmazonS3",
         "body": {
             "name": "made-before-reset",
-            "bucketName": "b",
+            "bucketName": "bkt",
             "accessKeyId": "AKIASANDBOX",
             "secretAccessKey": "not-a-secret",
         },

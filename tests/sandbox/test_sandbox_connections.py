@@ -43,7 +43,7 @@ NEW_CONNECTIONS: list[dict[str, Any]] = [
         "body": {
             "name": "new azure",
             "storageAccountName": "acct",
-            "containerName": "c",
+            "containerName": "box",
             "sasToken": SAS_TOKEN,
             "auth_method": "SAS-based",
         },
@@ -90,13 +90,18 @@ async def test_create_answers_connections_envelope_and_lists_without_secrets(
         ({"type": "Dropbox", "body": {"name": "x"}}, "Invalid connection type"),
         ({"body": {"name": "x"}}, "type"),
         (
-            {"type": "AmazonS3", "body": {"name": "x", "bucketName": "b", "accessKeyId": "a"}},
+            {"type": "AmazonS3", "body": {"name": "x", "bucketName": "bkt", "accessKeyId": "a"}},
             "secretAccessKey",
         ),
         (
             {
                 "type": "AmazonS3",
-                "body": {"name": 5, "bucketName": "b", "accessKeyId": "a", "secretAccessKey": "s"},
+                "body": {
+                    "name": 5,
+                    "bucketName": "bkt",
+                    "accessKeyId": "a",
+                    "secretAccessKey": "s",
+                },
             },
             "name",
         ),
@@ -105,8 +110,8 @@ async def test_create_answers_connections_envelope_and_lists_without_secrets(
                 "type": "AzureBlob",
                 "body": {
                     "name": "x",
-                    "storageAccountName": "a",
-                    "containerName": "c",
+                    "storageAccountName": "acct",
+                    "containerName": "box",
                     "sasToken": "t",
                 },
             },
@@ -117,8 +122,8 @@ async def test_create_answers_connections_envelope_and_lists_without_secrets(
                 "type": "AzureBlob",
                 "body": {
                     "name": "x",
-                    "storageAccountName": "a",
-                    "containerName": "c",
+                    "storageAccountName": "acct",
+                    "containerName": "box",
                     "sasToken": "t",
                     "auth_method": "key",
                 },

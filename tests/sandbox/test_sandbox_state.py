@@ -30,7 +30,7 @@ async def test_changes_are_on_disk_before_the_answer_and_reload_with_tokens(
                 "type": "AmazonS3",
                 "body": {
                     "name": "kept",
-                    "bucketName": "b",
+                    "bucketName": "bkt",
                     "accessKeyId": "a",
                     "secretAccessKey": "s",
                 },

@@ -297,7 +297,8 @@ async def test_last_nights_failures_are_in_the_default_window_at_any_hour(
     hour: int, minute: int
 ) -> None:
     # Not quite any: a job's last run is more than a day old while tonight's run of it is going
-    # (the sales import from 02:00:00 to 02:00:45, the planning flow from 03:30 to 03:35).
+    # (the sales import from 02:00:00 to 02:00:45, the planning flow from 08:57:00 to 08:58:30,
+    # 02:57 Chicago time).
     clock = Clock(frozen_at=datetime(2026, 11, 23, hour, minute, tzinfo=UTC))
     sandbox = Sandbox(SandboxConfig(), clock=clock)
     async with make_client(sandbox) as client:

@@ -23,7 +23,7 @@ from anaplan_mcp.models import (
     describe_validation_error,
     parse_connection_input,
 )
-from anaplan_mcp.models._types import HexId, NonEmptyStr, Secret
+from anaplan_mcp.models._types import HexId, Name, NonEmptyStr, Secret
 from anaplan_mcp.server.audit import audit
 from anaplan_mcp.server.errors import InputError, a_or_an
 from anaplan_mcp.server.registry import ToolSpec
@@ -159,7 +159,7 @@ async def list_connections(
 async def create_connection(
     ctx: Context[Any, Any],
     type: ConnectionType,
-    name: Annotated[NonEmptyStr, Field(description="Unique.")],
+    name: Annotated[Name, Field(description="Unique.")],
     access_key_id: Text = None,
     secret_access_key: SecretText = None,
     bucket_name: Text = None,

@@ -8,11 +8,12 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context, ElicitationResult, Resolve
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from anaplan_mcp import limits
 from anaplan_mcp.cloudworks.errors import APIConnectionError, ServerError
 from anaplan_mcp.cloudworks.run_ids import with_step_run_ids
 from anaplan_mcp.cloudworks.waiting import wait_for_flow
 from anaplan_mcp.models import FlowDetail, FlowInput, describe_validation_error
-from anaplan_mcp.models._types import HEX_ID_PATTERN
+from anaplan_mcp.models._types import HEX_ID_PATTERN, at_most
 from anaplan_mcp.models.flows import Strategy
 from anaplan_mcp.server.audit import audit
 from anaplan_mcp.server.errors import InputError, unconfirmed_start
@@ -119,7 +120,7 @@ async def get_flow(ctx: Context[Any, Any], flow_id: FlowId) -> FlowView:
 
 async def create_flow(
     ctx: Context[Any, Any],
-    name: Annotated[str, Field(min_length=1)],
+    name: Annotated[str, Field(min_length=1), at_most(limits.NAME_MAX)],
     steps: Steps,
 ) -> FlowView:
     """Create a flow that runs integrations in order (ids from list_integrations); at least two
@@ -134,7 +135,9 @@ async def create_flow(
 async def update_flow(
     ctx: Context[Any, Any],
     flow_id: FlowId,
-    name: Annotated[str | None, Field(min_length=1, description="New name.")] = None,
+    name: Annotated[
+        str | None, Field(min_length=1, description="New name."), at_most(limits.NAME_MAX)
+    ] = None,
     steps: Annotated[
         list[StepSpec] | None,
         Field(

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, ValidationError
 
+from anaplan_mcp import limits
 from anaplan_mcp.models import (
     ExportIntegrationInput,
     ImportIntegrationInput,
@@ -21,7 +22,7 @@ from anaplan_mcp.models import (
     describe_validation_error,
     parse_integration_input,
 )
-from anaplan_mcp.models._types import HexId, NonEmptyStr, NumericId
+from anaplan_mcp.models._types import FilePath, HexId, NumericId, TableName, at_most
 from anaplan_mcp.models.jobs import EXPORT_PREFIX, FILE_PREFIX, IMPORT_PREFIX, PROCESS_PREFIX
 from anaplan_mcp.server.errors import InputError
 from anaplan_mcp.server.tools.integration_views import JOB_FIELDS, JobView
@@ -29,15 +30,21 @@ from anaplan_mcp.server.tools.integration_views import JOB_FIELDS, JobView
 CLOUD_TYPES = ("AmazonS3", "AzureBlob", "GoogleBigQuery")
 AnyIntegrationInput = ImportIntegrationInput | ExportIntegrationInput | ProcessIntegrationInput
 
+# Length caps are checked here (not shown in the schema); the services' naming rules in JobSpec.
 Path = Annotated[
-    str | None, Field(min_length=1, description="File in the S3 bucket/Azure container.")
+    str | None,
+    Field(min_length=1, description="File in the S3 bucket/Azure container."),
+    at_most(limits.PATH_MAX),
 ]
-Table = Annotated[str | None, Field(min_length=1, description="BigQuery table.")]
+Table = Annotated[
+    str | None, Field(min_length=1, description="BigQuery table."), at_most(limits.TEXT_MAX)
+]
+Column = Annotated[str, at_most(limits.COLUMN_MAX)]
 ActionId = Annotated[NumericId | None, Field(description="Import (112...) or export (116...) id.")]
 FileId = Annotated[NumericId | None, Field(description="Imports: the file it reads (113...).")]
 Overwrite = Annotated[bool | None, Field(description="Exports: replace the target.")]
 ColumnMap = Annotated[
-    dict[str, str] | None,
+    dict[Column, Column] | None,
     Field(min_length=1, description="BigQuery exports (required): {export column: table column}."),
 ]
 
@@ -46,12 +53,12 @@ class JobSpec(InputModel):
     """Fields as for an import/export."""
 
     connection_id: HexId
-    path: NonEmptyStr | None = None
-    table: NonEmptyStr | None = None
+    path: FilePath | None = None
+    table: TableName | None = None
     action_id: NumericId
     file_id: NumericId | None = None
     overwrite: bool | None = None
-    mapping: dict[str, str] | None = Field(None, min_length=1)
+    mapping: dict[Column, Column] | None = Field(None, min_length=1)
 
 
 def job_spec(tool: str, fields: dict[str, Any]) -> JobSpec:

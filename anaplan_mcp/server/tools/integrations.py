@@ -15,10 +15,11 @@ import anyio
 from mcp.server.mcpserver import Context, ElicitationResult, Resolve
 from pydantic import Field
 
+from anaplan_mcp import limits
 from anaplan_mcp.cloudworks.ops_models import OBJECT_KINDS
 from anaplan_mcp.cloudworks.run_ids import with_latest_run_id
 from anaplan_mcp.models import AnaplanModel, ModelObject
-from anaplan_mcp.models._types import HEX_ID_PATTERN, MODEL_ID_PATTERN, NumericId
+from anaplan_mcp.models._types import HEX_ID_PATTERN, MODEL_ID_PATTERN, NumericId, at_most
 from anaplan_mcp.models.outcomes import Kind, LatestOutcome
 from anaplan_mcp.server.audit import audit
 from anaplan_mcp.server.errors import InputError
@@ -95,7 +96,9 @@ async def _connection_types(
 
 async def list_integrations(
     ctx: Context[Any, Any],
-    name: Annotated[str | None, Field(description="Part of the name (any case).")] = None,
+    name: Annotated[
+        str | None, Field(description="Part of the name (any case)."), at_most(limits.NAME_MAX)
+    ] = None,
     kind: Kind | None = None,
     outcome: Annotated[
         LatestOutcome | None, Field(description="The latest run's outcome (never_ran: none).")
@@ -136,7 +139,7 @@ async def get_integration(ctx: Context[Any, Any], integration_id: IntegrationId)
 async def create_integration(
     ctx: Context[Any, Any],
     kind: Kind,
-    name: Annotated[str, Field(min_length=1, description="Unique name.")],
+    name: Annotated[str, Field(min_length=1, description="Unique name."), at_most(limits.NAME_MAX)],
     workspace_id: WorkspaceId,
     model_id: ModelId,
     connection_id: ConnectionId | None = None,
@@ -184,7 +187,9 @@ async def create_integration(
 async def update_integration(
     ctx: Context[Any, Any],
     integration_id: IntegrationId,
-    name: Annotated[str | None, Field(min_length=1, description="New name.")] = None,
+    name: Annotated[
+        str | None, Field(min_length=1, description="New name."), at_most(limits.NAME_MAX)
+    ] = None,
     connection_id: ConnectionId | None = None,
     path: Path = None,
     table: Table = None,

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from mcp.server.mcpserver import Context, ElicitationResult, Resolve
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
+from anaplan_mcp import limits
 from anaplan_mcp.diagnosis.schedules import first_free_day
 from anaplan_mcp.models import (
     ClockTime,
@@ -19,6 +20,7 @@ from anaplan_mcp.models import (
     TimeZoneName,
     describe_validation_error,
 )
+from anaplan_mcp.models._types import at_most
 from anaplan_mcp.models.schedules import SCHEDULE_FIELDS as TYPE_FIELDS
 from anaplan_mcp.models.schedules import WeekDays
 from anaplan_mcp.server.audit import audit
@@ -102,7 +104,9 @@ async def schedule_integration(
     day_of_month: Annotated[int | None, Field(ge=1, le=31)] = None,
     day_of_week: Annotated[int | None, Field(ge=0, le=6, description="0 = Sunday.")] = None,
     name: Annotated[
-        str | None, Field(min_length=1, description="Default '<integration> schedule'.")
+        str | None,
+        Field(min_length=1, description="Default '<integration> schedule'."),
+        at_most(limits.NAME_MAX),
     ] = None,
 ) -> ScheduleChange:
     """Create or replace an integration's schedule. Each type takes only its own fields: daily
