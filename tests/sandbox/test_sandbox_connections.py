@@ -247,7 +247,7 @@ async def test_every_cloudworks_route_needs_a_token(cw_sandbox: Sandbox) -> None
     assert cw_sandbox.store.running_run(seed.SALES_IMPORT_ID) is None
 
 
-AZURE_FIELDS = {"storageAccountName": "acct", "containerName": "c", "sasToken": SAS_TOKEN}
+AZURE_FIELDS = {"storageAccountName": "acct", "containerName": "landing", "sasToken": SAS_TOKEN}
 
 
 @pytest.mark.parametrize("spelling", ["auth_method", "authMethod"])
