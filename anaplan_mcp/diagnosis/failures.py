@@ -60,6 +60,8 @@ class Failure:
 
 
 def troubled(outcome: str, include_partial: bool) -> bool:
+    """A failure to list: failed, or partly succeeded when asked; a cancelled run was someone's
+    choice, so it is not listed (the diagnosis still explains one)."""
     return outcome == "failed" or (include_partial and outcome == "partial_success")
 
 

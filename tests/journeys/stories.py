@@ -52,7 +52,8 @@ async def last_night(journey: Journey) -> dict[str, Any]:
 
 
 def items(found: dict[str, Any]) -> list[dict[str, Any]]:
-    """What find_failed_runs lists: its groups' examples and its single items alike."""
+    """The failures find_failed_runs lists one by one (the seeded night has too few of one cause to
+    form a group; tests/server/test_failure_storm.py follows the groups)."""
     return list(found.get("items", []))
 
 
