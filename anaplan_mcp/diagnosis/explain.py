@@ -30,14 +30,11 @@ from anaplan_mcp.diagnosis.report import (
 from anaplan_mcp.models import (
     Connection,
     IntegrationDetail,
-    LatestRun,
     RunErrors,
-    RunRecord,
-    RunStatus,
 )
+from anaplan_mcp.models.outcomes import RunLike
 from anaplan_mcp.models.runs import PARTIAL_SUCCESS_CODE
 
-RunLike = RunRecord | RunStatus | LatestRun
 UNKNOWN = "unknown"
 _COUNTS = re.compile(r"(\d+) \(\d+/(\d+)\) rows? successful.*?\b(\d+) failed", re.IGNORECASE)
 

@@ -41,13 +41,18 @@ class Page(BaseModel, Generic[T]):
     next_offset: int | None = Field(description="Offset of the next page; null on the last.")
 
 
+def page_at(items: list[T], offset: int, total: int | None) -> Page[T]:
+    """A page already cut (by the server), with the total reported (or what is known of it)."""
+    total = offset + len(items) if total is None else total
+    following = offset + len(items)
+    return Page(
+        items=items, total=total, next_offset=following if items and following < total else None
+    )
+
+
 def page_of(items: Sequence[T], offset: int, limit: int) -> Page[T]:
     """The page of `items` at `offset`."""
-    chunk = list(items[offset : offset + limit])
-    following = offset + len(chunk)
-    return Page(
-        items=chunk, total=len(items), next_offset=following if following < len(items) else None
-    )
+    return page_at(list(items[offset : offset + limit]), offset, len(items))
 
 
 class Done(BaseModel):

@@ -13,7 +13,7 @@ from anaplan_mcp.cloudworks.errors import APIConnectionError, ServerError
 from anaplan_mcp.cloudworks.run_ids import with_step_run_ids
 from anaplan_mcp.cloudworks.waiting import wait_for_flow
 from anaplan_mcp.models import FlowDetail, FlowInput, describe_validation_error
-from anaplan_mcp.models._types import HEX_ID_PATTERN, at_most
+from anaplan_mcp.models._types import HexId, at_most
 from anaplan_mcp.models.flows import Strategy
 from anaplan_mcp.server.audit import audit
 from anaplan_mcp.server.errors import InputError, unconfirmed_start
@@ -29,6 +29,7 @@ from anaplan_mcp.server.tools.common import (
     Offset,
     Page,
     confirm_flow,
+    page_at,
     require_confirmation,
 )
 from anaplan_mcp.server.tools.flow_views import (
@@ -43,10 +44,7 @@ from anaplan_mcp.server.tools.flow_views import (
     view,
 )
 from anaplan_mcp.server.tools.run_views import follow_calls
-from anaplan_mcp.server.tools.runs import page_at
 from anaplan_mcp.server.tools.waits import TimeoutSeconds, Wait, follow
-
-HexIdStr = Annotated[str, Field(pattern=HEX_ID_PATTERN)]
 
 
 class StepSpec(BaseModel):
@@ -55,7 +53,7 @@ class StepSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     integration_id: IntegrationId
-    depends_on: list[HexIdStr] | None = Field(
+    depends_on: list[HexId] | None = Field(
         None, description="Integration ids of earlier steps to wait for; default the previous step."
     )
     skipped: bool | None = Field(None, description="Disable the step.")

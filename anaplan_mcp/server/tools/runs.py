@@ -19,13 +19,13 @@ from anaplan_mcp.cloudworks.errors import (
 from anaplan_mcp.cloudworks.run_ids import latest_run_id, with_step_run_ids
 from anaplan_mcp.cloudworks.waiting import wait_for_run
 from anaplan_mcp.models import FlowDetail, RunStatus
-from anaplan_mcp.models._types import HEX_ID_PATTERN
+from anaplan_mcp.models._types import HexId
 from anaplan_mcp.models.outcomes import run_outcome, words
 from anaplan_mcp.server.audit import audit
 from anaplan_mcp.server.errors import InputError, unconfirmed_start
 from anaplan_mcp.server.registry import ToolSpec
 from anaplan_mcp.server.state import AppState, app_state
-from anaplan_mcp.server.tools.common import IntegrationId, Limit, Offset, Page, RunId
+from anaplan_mcp.server.tools.common import IntegrationId, Limit, Offset, Page, RunId, page_at
 from anaplan_mcp.server.tools.flow_views import FlowRunOutcome, flow_run_outcome
 from anaplan_mcp.server.tools.run_views import (
     CancelReport,
@@ -47,16 +47,6 @@ T = TypeVar("T")
 # In a run outcome, only the first lines of each action: get_run_errors has them all.
 SUMMARY_LINES = 3
 AnyRunId = Annotated[RunId, Field(description="Run id, or a flow's latest run id.")]
-HexId = Annotated[str, Field(pattern=HEX_ID_PATTERN)]
-
-
-def page_at(items: list[T], offset: int, total: int | None) -> Page[T]:
-    """A page the server cut, with the total it reported (or what is known of it)."""
-    total = offset + len(items) if total is None else total
-    following = offset + len(items)
-    return Page(
-        items=items, total=total, next_offset=following if items and following < total else None
-    )
 
 
 async def flow_run(client: CloudWorksClient, run_id: str) -> FlowDetail | None:
