@@ -10,17 +10,16 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from anaplan_mcp.cli import main
 from anaplan_mcp.sandbox.app import Sandbox
 from anaplan_mcp.sandbox.auth import SEEDED_USER
+from tests.listening import listening
 
 SANDBOX_DATA = Path(__file__).resolve().parents[1] / "anaplan_mcp" / "sandbox" / "data"
 # Names the certificate tests can look for without depending on the exact wording.
@@ -79,23 +78,8 @@ def run_all(commands: dict[str, tuple[list[str], dict[str, str]]]) -> dict[str, 
 @pytest.fixture(scope="module")
 def sandbox_url() -> Iterator[str]:
     """The sandbox on a free loopback port, answering before this fixture returns."""
-    # The socket is bound and listening before uvicorn starts, so the first connection waits in the
-    # backlog instead of being refused: no polling for readiness.
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(64)
-    port = listener.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(Sandbox().app, log_level="warning", access_log=False, lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        listener.close()
+    with listening(Sandbox().app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

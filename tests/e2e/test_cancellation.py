@@ -13,16 +13,16 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from typing import IO
 
 import anyio
-import httpx2
 import pytest
 from mcp import Client, StdioServerParameters, stdio_client
 
 from anaplan_mcp.sandbox.seed_ids import PRODUCTS_IMPORT_ID
+from tests.cancelling import cancel_after_first_progress
+from tests.listening import wait_for_health
 
 pytestmark = pytest.mark.anyio
 
@@ -37,23 +37,6 @@ SETTLE_SECONDS = 30
 def stderr_file() -> Iterator[IO[str]]:
     with tempfile.TemporaryFile("w+") as file:
         yield file
-
-
-async def cancel_after_first_progress(client: Client) -> str:
-    """Start a wait, cancel the call once it reports progress; return the run id it named."""
-    messages: list[str] = []
-    progressed = anyio.Event()
-
-    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
-        messages.append(message or "")
-        progressed.set()
-
-    async with anyio.create_task_group() as group:
-        group.start_soon(lambda: client.call_tool("run_integration", WAIT, None, on_progress))
-        with anyio.fail_after(SETTLE_SECONDS):
-            await progressed.wait()
-        group.cancel_scope.cancel()
-    return messages[0].split()[1].rstrip(":")
 
 
 async def stopped_line(stderr: IO[str], run_id: str) -> str:
@@ -74,7 +57,7 @@ async def test_stdio_cancel_stops_the_wait(mode: str, stderr_file: IO[str]) -> N
         command=sys.executable, args=["-m", "anaplan_mcp", "serve"], env=SANDBOX_ENV
     )
     async with Client(stdio_client(params, errlog=stderr_file), mode=mode) as client:
-        run_id = await cancel_after_first_progress(client)
+        run_id = await cancel_after_first_progress(client, WAIT, SETTLE_SECONDS)
         assert await stopped_line(stderr_file, run_id)
         status = await client.call_tool("get_run_status", {"run_id": run_id})
         assert not status.is_error
@@ -94,15 +77,7 @@ def http_server(stderr_file: IO[str]) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + SETTLE_SECONDS
-        while time.monotonic() < deadline:
-            try:
-                if httpx2.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx2.TransportError:
-                time.sleep(0.05)
-        else:
-            pytest.fail("the HTTP server did not start")
+        wait_for_health(base, process, SETTLE_SECONDS)
         yield f"{base}/mcp"
     finally:
         process.terminate()
@@ -114,7 +89,7 @@ async def test_http_cancel_stops_the_wait(
     mode: str, http_server: str, stderr_file: IO[str]
 ) -> None:
     async with Client(http_server, mode=mode) as client:
-        run_id = await cancel_after_first_progress(client)
+        run_id = await cancel_after_first_progress(client, WAIT, SETTLE_SECONDS)
         assert await stopped_line(stderr_file, run_id)
         status = await client.call_tool("get_run_status", {"run_id": run_id})
         assert not status.is_error

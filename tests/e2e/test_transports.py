@@ -7,12 +7,13 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 
 import httpx2
 import pytest
 from mcp import Client, StdioServerParameters
+
+from tests.listening import wait_for_health
 
 pytestmark = pytest.mark.anyio
 
@@ -123,14 +124,7 @@ def http_server() -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
-            try:
-                if httpx2.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx2.TransportError:
-                time.sleep(0.05)
-        else:
-            pytest.fail("the HTTP server did not start")
+        wait_for_health(base, process)
         yield base
     finally:
         process.terminate()

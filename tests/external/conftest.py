@@ -14,14 +14,14 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx2
 import pytest
+
+from tests.listening import wait_for_health
 
 ROOT = Path(__file__).resolve().parents[2]
 INSTALL_SCRIPT = ROOT / "scripts" / "external-clients.sh"
@@ -139,16 +139,7 @@ def http_server_url(server_command: str) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx2.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx2.TransportError:
-                pass
-            assert process.poll() is None, f"the HTTP server exited with {process.returncode}"
-            assert time.monotonic() < deadline, "the HTTP server did not answer /healthz in 30 s"
-            time.sleep(0.05)
+        wait_for_health(base, process)
         yield f"{base}/mcp"
     finally:
         process.terminate()

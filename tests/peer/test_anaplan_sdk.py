@@ -9,20 +9,18 @@ URLs at a sandbox on a free loopback port.
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Iterator
 from typing import Any, get_args
 
 import httpx2
 import pytest
-import uvicorn
 from anaplan_sdk import Client
 from anaplan_sdk._auth import _AnaplanBasicAuth
 from anaplan_sdk.models.cloud_works import Timezone
 
 from anaplan_mcp.sandbox.app import Sandbox, SandboxConfig
 from anaplan_mcp.sandbox.auth import SEEDED_PASSWORD, SEEDED_USER
+from tests.listening import listening
 
 WORKSPACE = "d8fa45a65dc90eb573f80e75a9435ee9"
 MODEL = "D1F4E48C87FDF4618D1AC80872C04938"
@@ -61,20 +59,8 @@ def sandbox() -> Sandbox:
 @pytest.fixture(scope="module")
 def base_url(sandbox: Sandbox) -> Iterator[str]:
     """The sandbox (auth and CloudWorks on one port), listening before this fixture returns."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(64)
-    server = uvicorn.Server(
-        uvicorn.Config(sandbox.app, log_level="warning", access_log=False, lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        listener.close()
+    with listening(sandbox.app) as url:
+        yield url
 
 
 class _SandboxBasicAuth(_AnaplanBasicAuth):

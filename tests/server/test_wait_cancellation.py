@@ -24,6 +24,7 @@ from anaplan_mcp.server.app import create_server
 from anaplan_mcp.server.http import http_app
 from anaplan_mcp.server.state import Timing
 from anaplan_mcp.settings import load_settings
+from tests.cancelling import cancel_after_first_progress
 
 pytestmark = pytest.mark.anyio
 MODES = ["auto", "legacy"]
@@ -82,29 +83,12 @@ async def http_url(server: mcp.server.MCPServer) -> AsyncIterator[str]:
         web.should_exit = True
 
 
-async def cancel_after_first_progress(client: mcp.Client) -> str:
-    """Start a wait, cancel the call once it reports progress; return the run id it named."""
-    messages: list[str] = []
-    progressed = anyio.Event()
-
-    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
-        messages.append(message or "")
-        progressed.set()
-
-    async with anyio.create_task_group() as group:
-        group.start_soon(lambda: client.call_tool("run_integration", WAIT, None, on_progress))
-        with anyio.fail_after(SETTLE_SECONDS):
-            await progressed.wait()
-        group.cancel_scope.cancel()
-    return messages[0].split()[1].rstrip(":")
-
-
 @pytest.mark.parametrize("mode", MODES)
 async def test_cancelling_a_call_in_memory_stops_the_wait(
     mode: str, server: mcp.server.MCPServer, gate: Gate, sandbox: Sandbox
 ) -> None:
     async with mcp.Client(server, mode=mode) as client:
-        run_id = await cancel_after_first_progress(client)
+        run_id = await cancel_after_first_progress(client, WAIT, SETTLE_SECONDS)
         with anyio.fail_after(SETTLE_SECONDS):
             await gate.cancelled.wait()
         # The run itself goes on, and the next call finds it by the id the progress named.
@@ -118,7 +102,7 @@ async def test_cancelling_a_call_over_http_stops_the_wait(
 ) -> None:
     caplog.set_level("INFO", logger="anaplan_mcp")
     async with mcp.Client(http_url, mode=mode) as client:
-        run_id = await cancel_after_first_progress(client)
+        run_id = await cancel_after_first_progress(client, WAIT, SETTLE_SECONDS)
         with anyio.fail_after(SETTLE_SECONDS):
             await gate.cancelled.wait()
         assert f"wait for {run_id} stopped: the call was cancelled" in caplog.text
