@@ -24,13 +24,20 @@ from anaplan_mcp.diagnosis.report import (
     TenantText,
 )
 from anaplan_mcp.models import FlowDetail
-from anaplan_mcp.models.outcomes import failing_step, run_outcome, step_results, stops_flow, words
+from anaplan_mcp.models.outcomes import (
+    StepResult,
+    failing_step,
+    run_outcome,
+    step_results,
+    stops_flow,
+    words,
+)
 
 
-def step_states(flow: FlowDetail, now: datetime) -> list[StepState]:
-    """Each step's part in the flow's latest run, with why a step did or did not run."""
+def step_states(results: list[StepResult]) -> list[StepState]:
+    """Each step's part in the flow run, with why a step did or did not run."""
     states = []
-    for result in step_results(flow, now):
+    for result in results:
         why = result.reason
         if result.outcome in ("failed", "partial_success") and not stops_flow(
             result.step, result.outcome
@@ -50,8 +57,9 @@ async def diagnose_flow(
     run = flow.latest_run
     if run is None:
         return _plain(flow, "never_ran", "The flow has never run.", [], names)
-    states = step_states(flow, now)
-    failing = failing_step(step_results(flow, now))
+    results = step_results(flow, now)
+    states = step_states(results)
+    failing = failing_step(results)
     header = f"The flow's run {run.id} started {when(run.start_date)}"
     if failing is None or failing.run is None:
         outcome = run_outcome(run)

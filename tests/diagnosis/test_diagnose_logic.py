@@ -16,7 +16,7 @@ from anaplan_mcp.diagnosis.flows import step_states
 from anaplan_mcp.diagnosis.report import ConnectionState, Evidence
 from anaplan_mcp.diagnosis.schedules import in_maintenance, last_expected, missed_run
 from anaplan_mcp.models import FlowDetail, Integration, LatestRun, RunErrors, RunRecord, Schedule
-from anaplan_mcp.models.outcomes import run_outcome
+from anaplan_mcp.models.outcomes import run_outcome, step_results
 
 NOW = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)  # a Wednesday
 DUMP = (
@@ -248,7 +248,7 @@ def test_flow_steps_after_a_stopping_failure_did_not_run() -> None:
         }
     )
     assert flow.latest_run is not None
-    states = step_states(flow, NOW)
+    states = step_states(step_results(flow, NOW))
     assert [s.outcome for s in states] == ["succeeded", "failed", "skipped", "not_reached"]
     assert states[3].why is not None and "step 2" in states[3].why and "stop" in states[3].why
 

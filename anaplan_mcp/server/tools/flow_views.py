@@ -11,6 +11,7 @@ from anaplan_mcp.models import Flow, FlowDetail, FlowStep
 from anaplan_mcp.models.outcomes import (
     RunOutcome,
     StepOutcome,
+    StepResult,
     failing_step,
     kind_of,
     run_outcome,
@@ -126,16 +127,17 @@ def view(flow: FlowDetail) -> FlowView:
 def step_runs(flow: FlowDetail, chosen: set[str] | None, now: datetime) -> list[StepRun]:
     """Each step's part in the flow's latest run, for the steps `chosen` to run (None: not known,
     as for a flow run found by its id)."""
-    return [
-        StepRun(
-            integration_id=result.step.referrer,
-            name=result.step.name,
-            outcome=result.outcome,
-            reason=result.reason,
-            run=summarize(result.run) if result.run else None,
-        )
-        for result in step_results(flow, now, chosen)
-    ]
+    return [_step_run(result) for result in step_results(flow, now, chosen)]
+
+
+def _step_run(result: StepResult) -> StepRun:
+    return StepRun(
+        integration_id=result.step.referrer,
+        name=result.step.name,
+        outcome=result.outcome,
+        reason=result.reason,
+        run=summarize(result.run) if result.run else None,
+    )
 
 
 def flow_run_outcome(
@@ -153,7 +155,8 @@ def flow_run_outcome(
             next_calls=follow_calls(run_id, flow_id=flow.id),
         )
     outcome = run_outcome(run)
-    steps = step_runs(flow, None if chosen is None else set(chosen), now)
+    results = step_results(flow, now, None if chosen is None else set(chosen))
+    steps = [_step_run(step) for step in results]
     result = FlowRunOutcome(
         flow_id=flow.id,
         run_id=run_id,
@@ -168,7 +171,7 @@ def flow_run_outcome(
         result.running_for_seconds = running_for(run.start_date, now)
         result.next_calls = follow_calls(run_id, flow_id=flow.id)
         return result
-    failing = failing_step(step_results(flow, now, None if chosen is None else set(chosen)))
+    failing = failing_step(results)
     if failing is not None:
         result.next_calls = resume_calls(flow, steps, steps[failing.position - 1])
     return result
