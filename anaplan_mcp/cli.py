@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from mcp.server import MCPServer
 
+    from anaplan_mcp.server.authorization import TeamAuthorization
     from anaplan_mcp.settings import Settings
 
     Subcommands = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -87,6 +88,13 @@ def _add_serve(subcommands: Subcommands) -> None:
         metavar="A,B",
         help="extra Host names the HTTP server answers to, behind a proxy "
         "(ANAPLAN_MCP_ALLOWED_HOSTS)",
+    )
+    serve.add_argument(
+        "--oauth",
+        action="store_true",
+        default=None,
+        help="sign each person in to Anaplan and act as the MCP clients' OAuth server "
+        "(HTTP only; ANAPLAN_MCP_OAUTH=1, needs ANAPLAN_MCP_PUBLIC_URL, ANAPLAN_OAUTH_CLIENT_ID)",
     )
     serve.set_defaults(handler=run_serve)
 
@@ -184,7 +192,14 @@ def _settings(args: argparse.Namespace) -> Settings:
 
     flags: dict[str, Any] = {
         name: getattr(args, name, None)
-        for name in ("sandbox", "read_only", "toolsets", "allowed_hosts", "token_passthrough")
+        for name in (
+            "sandbox",
+            "read_only",
+            "toolsets",
+            "allowed_hosts",
+            "token_passthrough",
+            "oauth",
+        )
     }
     settings = load_settings(**flags)
     if settings.sandbox and settings.has_credentials:
@@ -195,10 +210,20 @@ def _settings(args: argparse.Namespace) -> Settings:
     return settings
 
 
-def _server(settings: Settings) -> MCPServer:
+def _server(settings: Settings, authorization: TeamAuthorization | None = None) -> MCPServer:
     from anaplan_mcp.server.app import create_server
 
-    return create_server(settings)
+    return create_server(settings, authorization=authorization)
+
+
+def _team_authorization(settings: Settings) -> TeamAuthorization:
+    """serve --oauth: the authorization server; says on stderr when it holds sign-ins in memory."""
+    from anaplan_mcp.server.authorization import ONE_REPLICA_NOTE, team_authorization
+
+    authorization = team_authorization(settings)
+    if not authorization.shared:
+        print(ONE_REPLICA_NOTE, file=sys.stderr)
+    return authorization
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -210,7 +235,15 @@ def run_serve(args: argparse.Namespace) -> int:
             "--token-passthrough (ANAPLAN_MCP_TOKEN_PASSTHROUGH) needs --transport http "
             "(stdio has no caller headers)"
         )
-    server = _server(settings)
+    if settings.oauth and args.transport != "http":
+        return _fail("--oauth (ANAPLAN_MCP_OAUTH) needs --transport http (stdio has one user)")
+    if settings.oauth and (settings.sandbox or settings.token_passthrough):
+        return _fail(
+            "--oauth signs each person in to Anaplan: it cannot be combined with --sandbox "
+            "or --token-passthrough"
+        )
+    authorization = _team_authorization(settings) if settings.oauth else None
+    server = _server(settings, authorization)
     if args.transport == "stdio":
         server.run("stdio")
         return 0
@@ -221,7 +254,12 @@ def run_serve(args: argparse.Namespace) -> int:
         sock = serving.listen(args.host, args.port)
     except serving.ListenError as exc:
         return _fail(f"serve: {exc}")
-    app = http_app(server, host=args.host, allowed_hosts=tuple(_split(args.allowed_hosts)))
+    app = http_app(
+        server,
+        host=args.host,
+        allowed_hosts=tuple(_split(args.allowed_hosts)),
+        authorization=authorization,
+    )
     print(f"anaplan-mcp: MCP at http://{args.host}:{serving.bound_port(sock)}/mcp", file=sys.stderr)
     serving.run(app, sock, log_level="warning")
     return 0

@@ -10,6 +10,7 @@ import difflib
 import math
 import re
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -144,9 +145,26 @@ class Settings(BaseSettings):
         "under the host's request timeout (60 s in many hosts)",
     )
 
+    # `serve --transport http --oauth`: the server signs each person in to Anaplan itself and is
+    # the authorization server MCP clients see. Kept apart from the ANAPLAN_OAUTH_* client block.
+    oauth: bool = Field(False, validation_alias=_env("ANAPLAN_MCP_OAUTH", "oauth"))
+    public_url: str | None = Field(
+        None,
+        validation_alias=_env("ANAPLAN_MCP_PUBLIC_URL", "public_url"),
+        description="the URL clients reach the server at, e.g. https://mcp.example.com (--oauth)",
+    )
+    redis_url: SecretStr | None = Field(
+        None,
+        validation_alias=_env("ANAPLAN_MCP_REDIS_URL", "redis_url"),
+        description="Redis shared by the replicas, e.g. redis://127.0.0.1:6379/0 (--oauth); "
+        "without it sign-ins are kept in memory and the server must run as one replica",
+    )
+
     # Every check below runs before pydantic's own parsing, so a person reads our words, not its.
     _split_lists = field_validator("toolsets", "allowed_hosts", mode="before")(_split_commas)
-    _switches = field_validator("sandbox", "read_only", "token_passthrough", mode="before")(_switch)
+    _switches = field_validator(
+        "sandbox", "read_only", "token_passthrough", "oauth", mode="before"
+    )(_switch)
 
     @field_validator("timeout", mode="before")
     @classmethod
@@ -186,6 +204,26 @@ class Settings(BaseSettings):
             # The URL itself is not repeated: it may carry a user name or password.
             raise ValueError(f"{problem.removeprefix('is ')}; give a base URL such as {example}")
         return value.strip()
+
+    @field_validator("public_url", mode="before")
+    @classmethod
+    def _public_url(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        problem = public_url_problem(value.strip())
+        if problem:
+            raise ValueError(f"{problem}; give the URL clients reach, e.g. https://mcp.example.com")
+        return value.strip().rstrip("/")
+
+    @field_validator("redis_url", mode="before")
+    @classmethod
+    def _redis_url(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip().startswith(
+            ("redis://", "rediss://", "unix://")
+        ):
+            # Not repeated: a Redis URL may carry its password.
+            raise ValueError("is not a Redis URL; give redis://host:6379/0 (rediss:// for TLS)")
+        return value
 
     @field_validator("region", mode="before")
     @classmethod
@@ -251,6 +289,20 @@ class Settings(BaseSettings):
     @property
     def has_credentials(self) -> bool:
         return bool(self.username or self.certificate or self.token)
+
+
+def public_url_problem(url: str) -> str | None:
+    """Why `url` cannot be the server's public URL (OAuth issuer and audience), or None."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "is not an http(s) URL"
+    if parts.query or parts.fragment:
+        return "has a query or fragment"
+    if parts.path not in ("", "/"):
+        return "has a path (the server answers at the root: /mcp, /authorize, ...)"
+    if parts.scheme == "http" and parts.hostname not in ("localhost", "127.0.0.1", "::1"):
+        return "is http on a non-loopback host (OAuth needs https there)"
+    return None
 
 
 def load_settings(**overrides: Any) -> Settings:

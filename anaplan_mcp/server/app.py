@@ -31,6 +31,7 @@ from anaplan_mcp.settings import Settings, SettingsError
 if TYPE_CHECKING:
     from anaplan_mcp.cloudworks.client import CloudWorksClient
     from anaplan_mcp.sandbox.app import Sandbox
+    from anaplan_mcp.server.authorization import TeamAuthorization
 
 SERVER_NAME = "anaplan-cloudworks"
 SANDBOX_BASE = "http://sandbox"
@@ -55,7 +56,8 @@ touches Anaplan."""
 
 def _auth(settings: Settings) -> AnaplanAuth:
     mode = settings.auth_mode
-    if mode == "passthrough":
+    if settings.oauth or mode == "passthrough":
+        # --oauth: each call carries its signed-in person's token (authorization.RunAsPerson).
         return PassthroughAuth()
     if mode == "certificate" and settings.certificate and settings.private_key:
         password = settings.private_key_password
@@ -134,8 +136,13 @@ def create_server(
     sandbox: Sandbox | None = None,
     timing: Timing | None = None,
     transport: httpx2.AsyncBaseTransport | None = None,
+    authorization: TeamAuthorization | None = None,
 ) -> MCPServer:
-    """The MCP server for `settings`. Nothing connects before the first call that needs CloudWorks."""
+    """The MCP server for `settings`. Nothing connects before the first call that needs CloudWorks.
+
+    With `authorization` (serve --oauth) every MCP request needs a bearer token this server issued,
+    and its tool calls run as the person it names.
+    """
     sandboxed = sandbox is not None or settings.sandbox
     if not sandboxed:
         _auth(settings)  # fail at startup, not at the first call, when credentials are missing
@@ -172,6 +179,10 @@ def create_server(
     middleware: list[Any] = [ArgumentGuard(selection)]
     if settings.auth_mode == "passthrough":
         middleware.insert(0, TokenPassthrough())
+    auth: dict[str, Any] = {}
+    if authorization is not None:
+        middleware.insert(0, authorization.middleware)
+        auth = {"auth": authorization.auth, "token_verifier": authorization.verifier}
     security = (
         RequestStateSecurity(keys=[settings.state_key.get_secret_value()])
         if settings.state_key
@@ -187,6 +198,7 @@ def create_server(
         middleware=middleware,
         request_state_security=security,
         log_level="WARNING",
+        **auth,
     )
     for prompt in load_prompts():
         server.add_prompt(prompt)

@@ -15,6 +15,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from anaplan_mcp.server.authorization import TeamAuthorization
 from anaplan_mcp.server.cancellation import CancelLegacyCalls
 from anaplan_mcp.server.http_errors import PlainRequestErrors
 
@@ -33,8 +34,15 @@ def transport_security(host: str, allowed_hosts: tuple[str, ...]) -> TransportSe
     )
 
 
-def http_app(server: MCPServer, *, host: str, allowed_hosts: tuple[str, ...] = ()) -> Starlette:
-    """The ASGI app that `serve --transport http` runs: MCP at /mcp, health at /healthz."""
+def http_app(
+    server: MCPServer,
+    *,
+    host: str,
+    allowed_hosts: tuple[str, ...] = (),
+    authorization: TeamAuthorization | None = None,
+) -> Starlette:
+    """The ASGI app that `serve --transport http` runs: MCP at /mcp, health at /healthz, and with
+    `authorization` (--oauth) the authorization server's routes beside them."""
 
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok", "server": server.name})
@@ -47,6 +55,8 @@ def http_app(server: MCPServer, *, host: str, allowed_hosts: tuple[str, ...] = (
         transport_security=transport_security(host, allowed_hosts),
         host=host,
     )
+    if authorization is not None:
+        authorization.install(app)
     app.add_middleware(CancelLegacyCalls)
     app.add_middleware(PlainRequestErrors)
     return app

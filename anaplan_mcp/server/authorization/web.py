@@ -1,0 +1,181 @@
+"""The HTTP side of `serve --oauth`: token checks, the routes the SDK lacks, 503 when the store is gone.
+
+The SDK provides the bearer middleware (401 with `WWW-Authenticate: Bearer ... resource_metadata=`
+for a missing, unknown, expired or foreign-audience token), the protected resource metadata and
+the authorization server's handlers. Written here: the token check that also finds the person's
+Anaplan sign-in (`PersonVerifier`), the authorization server metadata with client ID metadata
+documents advertised, Anaplan's callback, the tool-call middleware that runs each call as its
+person, and `StoreFaults`, which answers 503 when Redis (or Anaplan's OAuth service) is away.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from mcp.server.auth.handlers.metadata import MetadataHandler
+from mcp.server.auth.routes import build_metadata, cors_middleware, create_auth_routes
+from mcp.server.auth.settings import ClientRegistrationOptions, RevocationOptions
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+from pydantic import AnyHttpUrl, SecretStr
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from anaplan_mcp.cloudworks import PassthroughAuth
+from anaplan_mcp.oauth.client import OAuthError
+from anaplan_mcp.oauth.rotation import SignInLost
+from anaplan_mcp.server.audit import acting_for
+from anaplan_mcp.server.authorization.provider import CALLBACK_PATH, AnaplanDelegatingProvider
+from anaplan_mcp.server.authorization.records import PersonAccessToken
+from anaplan_mcp.server.authorization.signins import SignIns
+from anaplan_mcp.server.authorization.stores import StoreUnavailable
+
+logger = logging.getLogger(__name__)
+
+METADATA_PATH = "/.well-known/oauth-authorization-server"
+REGISTRATION = ClientRegistrationOptions(enabled=True)
+REVOCATION = RevocationOptions(enabled=True)
+
+
+class PersonVerifier:
+    """`TokenVerifier`: an MCP access token -> the person -> their fresh Anaplan access token.
+
+    None (a 401 from the SDK's middleware) when the token is unknown or expired, or when the
+    person's Anaplan sign-in has ended (refresh refused, forgotten): their session ends there,
+    with a 401 the client answers by signing in again, not with a tool error.
+    """
+
+    def __init__(self, provider: AnaplanDelegatingProvider, signins: SignIns) -> None:
+        self._provider, self._signins = provider, signins
+
+    async def verify_token(self, token: str) -> PersonAccessToken | None:
+        found = await self._provider.load_access_token(token)
+        if found is None or not found.subject:
+            return None
+        try:
+            anaplan = await self._signins.access_token(found.subject)
+        except SignInLost as exc:
+            logger.info("sign-in of %s ended: %s", found.subject, exc)
+            return None
+        return found.model_copy(update={"anaplan_token": SecretStr(anaplan)})
+
+
+class RunAsPerson:
+    """`ServerMiddleware`: each request's Anaplan calls carry its person's own token, and the
+    audit lines it writes name that person."""
+
+    async def __call__(
+        self, ctx: ServerRequestContext[Any, Any], call_next: CallNext
+    ) -> HandlerResult:
+        request = ctx.request
+        scope = getattr(request, "scope", None) or {}
+        user = scope.get("user")
+        token = getattr(user, "access_token", None)
+        if not isinstance(token, PersonAccessToken):
+            # Never reached behind the bearer middleware; without a person there is no token
+            # to send, and PassthroughAuth refuses the call as unauthenticated.
+            return await call_next(ctx)
+        with _as_person(token):
+            return await call_next(ctx)
+
+
+@contextmanager
+def _as_person(token: PersonAccessToken) -> Iterator[None]:
+    with (
+        PassthroughAuth.using(token.anaplan_token.get_secret_value()),
+        acting_for(token.email or token.subject or "?"),
+    ):
+        yield
+
+
+def authorization_routes(
+    provider: AnaplanDelegatingProvider, issuer: AnyHttpUrl
+) -> list[BaseRoute]:
+    """The authorization server's routes: the SDK's, with the metadata advertising client ID
+    metadata documents (first, so it wins over the SDK's), and Anaplan's callback."""
+    metadata = build_metadata(issuer, None, REGISTRATION, REVOCATION)
+    metadata.client_id_metadata_document_supported = True
+    ours = Route(
+        METADATA_PATH,
+        endpoint=cors_middleware(MetadataHandler(metadata).handle, ["GET", "OPTIONS"]),
+        methods=["GET", "OPTIONS"],
+    )
+
+    async def callback(request: Request) -> Response:
+        query = request.query_params
+        try:
+            target = await provider.complete(
+                query.get("state", ""), query.get("code"), query.get("error")
+            )
+        except OAuthError as exc:
+            logger.info("Anaplan refused the sign-in: %s", exc.error)
+            return _page(
+                400, f"Anaplan refused the sign-in ({exc.error}). Start again from your MCP client."
+            )
+        if target is None:
+            return _page(
+                400,
+                "This sign-in is unknown, expired or already finished. Start again from your MCP client.",
+            )
+        return RedirectResponse(target, status_code=302, headers={"Cache-Control": "no-store"})
+
+    sdk = create_auth_routes(
+        provider, issuer, client_registration_options=REGISTRATION, revocation_options=REVOCATION
+    )
+    return [ours, *sdk, Route(CALLBACK_PATH, endpoint=callback, methods=["GET"])]
+
+
+def _page(status: int, text: str) -> HTMLResponse:
+    body = f"<!doctype html><title>anaplan-mcp sign-in</title><p>{html.escape(text)}</p>"
+    return HTMLResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+class StoreFaults:
+    """ASGI middleware: `StoreUnavailable` anywhere below becomes a 503 with Retry-After.
+
+    Nothing was done that a repeat would do twice (every store write is one command, and a
+    request that failed on the store wrote nothing it acknowledged), so the client may repeat.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking)
+        except StoreUnavailable as exc:
+            logger.warning("answered 503: %s", exc)
+            if started:
+                raise
+            body = json.dumps(
+                {"error": "temporarily_unavailable", "error_description": str(exc)}
+            ).encode()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 503,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode()),
+                        (b"retry-after", b"2"),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
