@@ -11,6 +11,7 @@ redirects to. Also the processes these tests run: a Redis server and `serve --oa
 from __future__ import annotations
 
 import re
+import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -179,31 +180,48 @@ async def serving_oauth(
         yield process
 
 
-@asynccontextmanager
-async def redis_server(folder: Path, port: int) -> AsyncIterator[anyio.abc.Process]:
-    """redis-server on loopback `port`, its append-only file in `folder` (so a restart keeps
-    what it acknowledged); stopped at the end."""
-    command = ["redis-server", "--port", str(port), "--bind", LOOPBACK, "--dir", str(folder)]
-    command += ["--appendonly", "yes", "--appendfsync", "always", "--save", ""]
-    process = await anyio.open_process(
-        command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
+class RedisServer:
+    """redis-server on loopback `port`, its append-only file in `folder` (fsync'd on every write,
+    so a restart keeps everything it acknowledged); `stop()` and `start()` again at will."""
+
+    def __init__(self, folder: Path, port: int) -> None:
+        self.folder, self.port = folder, port
+        self.process: anyio.abc.Process | None = None
+
+    async def start(self) -> None:
+        command = ["redis-server", "--port", str(self.port), "--bind", LOOPBACK]
+        command += ["--dir", str(self.folder), "--appendonly", "yes", "--appendfsync", "always"]
+        command += ["--save", ""]
+        self.process = await anyio.open_process(
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         with anyio.fail_after(30):
             while True:
                 try:
-                    with socket_to(port):
-                        break
+                    socket_to(self.port).close()
+                    return
                 except OSError:
+                    assert self.process.returncode is None, "redis-server exited"
                     await anyio.sleep(0.05)
-        yield process
+
+    async def stop(self) -> None:
+        if self.process is not None:
+            await _stop(self.process)
+            self.process = None
+
+
+@asynccontextmanager
+async def redis_server(folder: Path, port: int) -> AsyncIterator[RedisServer]:
+    """A started `RedisServer`, stopped at the end of the block whatever state it is in."""
+    server = RedisServer(folder, port)
+    await server.start()
+    try:
+        yield server
     finally:
-        await _stop(process)
+        await server.stop()
 
 
-def socket_to(port: int) -> object:
-    import socket
-
+def socket_to(port: int) -> socket.socket:
     return socket.create_connection((LOOPBACK, port), timeout=1)
 
 

@@ -61,7 +61,7 @@ class PersonVerifier:
         try:
             anaplan = await self._signins.access_token(found.subject)
         except SignInLost as exc:
-            logger.info("sign-in of %s ended: %s", found.subject, exc)
+            logger.info("sign-in of %s ended: %s", found.email or found.subject, exc)
             return None
         return found.model_copy(update={"anaplan_token": SecretStr(anaplan)})
 
