@@ -153,19 +153,27 @@ async def _stop(process: Process) -> None:
 
 @asynccontextmanager
 async def replicas(
-    sandbox: str, state_keys: Sequence[str | None], logs: Path
+    sandbox: str,
+    state_keys: Sequence[str | None],
+    logs: Path,
+    *,
+    env: dict[str, str] | None = None,
+    flags: Sequence[str] = (),
+    processes: list[Process] | None = None,
 ) -> AsyncIterator[list[int]]:
     """One `anaplan-mcp serve --transport http` per entry of `state_keys`; yields their ports.
 
-    Each replica's stderr goes to `logs/replica-<i>.log`.
+    Each replica's stderr goes to `logs/replica-<i>.log`. `env` replaces the sandbox credentials
+    (`remote_env`) and `flags` are added to each command (serve --oauth); `processes`, if given,
+    receives the replicas' processes (a test that kills one).
     """
     ports = [free_port() for _ in state_keys]
+    processes = [] if processes is None else processes
     async with AsyncExitStack() as stack:
-        processes: list[Process] = []
         for index, (port, key) in enumerate(zip(ports, state_keys, strict=True)):
-            env = remote_env(sandbox)
+            replica_env = dict(env) if env is not None else remote_env(sandbox)
             if key is not None:
-                env["ANAPLAN_MCP_STATE_KEY"] = key
+                replica_env["ANAPLAN_MCP_STATE_KEY"] = key
             command = [
                 sys.executable,
                 "-m",
@@ -179,10 +187,16 @@ async def replicas(
                 str(port),
                 "--allowed-hosts",
                 PUBLIC_HOST,
+                *flags,
             ]
             log = stack.enter_context((logs / f"replica-{index}.log").open("wb"))
             process = await anyio.open_process(
-                command, cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log
+                command,
+                cwd=REPO,
+                env=replica_env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
             )
             stack.push_async_callback(_stop, process)
             processes.append(process)
@@ -225,10 +239,11 @@ def _write_config(folder: Path, port: int, upstream_ports: Sequence[int]) -> Pat
 
 @asynccontextmanager
 async def nginx(
-    binary: str, upstream_ports: Sequence[int], folder: Path
+    binary: str, upstream_ports: Sequence[int], folder: Path, *, port: int | None = None
 ) -> AsyncIterator[Balancer]:
-    """nginx in the foreground (`daemon off`) balancing `upstream_ports`; stopped on exit."""
-    port = free_port()
+    """nginx in the foreground (`daemon off`) balancing `upstream_ports` on `port` (default: a
+    free one); stopped on exit."""
+    port = port or free_port()
     config = _write_config(folder, port, upstream_ports)
     command = [binary, "-p", str(folder), "-c", str(config), "-e", str(folder / "error.log")]
     command += ["-g", "daemon off;"]
