@@ -66,6 +66,10 @@ MEANINGS: dict[str, str] = {
     "token_passthrough": "HTTP only: each request brings its caller's token as "
     "`Authorization: AnaplanAuthToken <token>`; the server holds no credentials",
     "state_key": "shared secret so that confirmations work across HTTP replicas",
+    # serve --oauth (its own block, as in settings.py)
+    "oauth": "HTTP only: sign each person in to Anaplan; the server is the clients' OAuth server",
+    "public_url": "with `--oauth`: the URL clients reach (metadata, token audience)",
+    "redis_url": "with `--oauth`: Redis shared by the replicas; without it, one replica only",
 }
 
 SECRET_ROW = (
