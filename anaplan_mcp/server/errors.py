@@ -8,6 +8,7 @@ next tool to call.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from contextvars import ContextVar
 
 from mcp.server.mcpserver.exceptions import ToolError
@@ -27,6 +28,11 @@ from anaplan_mcp.diagnosis.knowledge import explain_status
 
 # Set for each request of a `--token-passthrough` server: a refused token is then the caller's own.
 CALLER_TOKENS: ContextVar[bool] = ContextVar("anaplan_mcp_caller_tokens", default=False)
+# Set for each request of a `--oauth` server: told when Anaplan refuses the signed-in person's
+# token, so that the server renews (or ends) that sign-in before the person's next request.
+PERSON_REFUSED: ContextVar[Callable[[], None] | None] = ContextVar(
+    "anaplan_mcp_person_refused", default=None
+)
 
 
 class InputError(ToolError):
@@ -80,6 +86,13 @@ def to_tool_error(exc: CloudWorksError) -> ToolError:
         return ToolError(f"{exc.plain}. Call {_listing_for(exc.path)} for valid ids.")
     if isinstance(exc, ConflictError):
         return ToolError(f"{exc.plain}. {conflict_advice(exc)}")
+    refused = PERSON_REFUSED.get()
+    if isinstance(exc, AuthenticationError) and refused is not None:
+        refused()
+        return ToolError(
+            f"{exc.plain}. Anaplan refused your sign-in: repeat the call (the server renews it; "
+            "if Anaplan ended it, your client asks you to sign in again)."
+        )
     if isinstance(exc, AuthenticationError) and CALLER_TOKENS.get():
         return ToolError(
             f"{exc.plain}. This server uses each caller's own Anaplan token: send "

@@ -162,10 +162,7 @@ async def _call(http: httpx2.AsyncClient, base: str, token: str) -> httpx2.Respo
 
 
 def _who(answer: httpx2.Response) -> dict[str, Any]:
-    data = next(
-        json.loads(line[5:]) for line in answer.text.splitlines() if line.startswith("data:")
-    )
-    return dict(data["result"]["structuredContent"])
+    return dict(_result(answer)["structuredContent"])
 
 
 async def test_registration_refuses_a_redirect_uri_neither_loopback_nor_https(
@@ -293,3 +290,28 @@ async def test_a_sign_in_anaplan_no_longer_honours_ends_the_session_with_401(
     assert ended.status_code == 401
     assert "resource_metadata=" in ended.headers["www-authenticate"]
     assert not gone  # the lost sign-in is forgotten: nothing stale to retry with
+
+
+async def test_an_anaplan_token_refused_early_is_renewed_before_the_next_call(
+    deployment: Deployment,
+) -> None:
+    d = deployment
+    async with httpx2.AsyncClient(timeout=30) as http:
+        tokens = await _signed_in(http, d, d.a)
+        before = (await http.get(f"{d.sandbox}/_sandbox/oauth")).json()["refreshes"]
+        (await http.post(f"{d.sandbox}/_sandbox/tokens/expire")).raise_for_status()
+        refused = await _call(http, d.a, tokens["access_token"])
+        again = await _call(http, d.a, tokens["access_token"])
+        after = (await http.get(f"{d.sandbox}/_sandbox/oauth")).json()["refreshes"]
+    assert refused.status_code == 200
+    text = json.dumps(_result(refused))
+    assert "Anaplan refused your sign-in: repeat the call" in text
+    assert again.status_code == 200 and _who(again)["email"] == JANE
+    assert after == before + 1  # renewed once, with the stored refresh token
+
+
+def _result(answer: httpx2.Response) -> dict[str, Any]:
+    data = next(
+        json.loads(line[5:]) for line in answer.text.splitlines() if line.startswith("data:")
+    )
+    return dict(data["result"])

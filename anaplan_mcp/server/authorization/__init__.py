@@ -130,7 +130,7 @@ def team_authorization(settings: Settings) -> TeamAuthorization:
         public_url=settings.public_url,
         auth=auth,
         verifier=PersonVerifier(provider, signins),
-        middleware=RunAsPerson(),
+        middleware=RunAsPerson(signins),
         routes=authorization_routes(provider, auth.issuer_url),
         shared=bool(settings.redis_url),
     )

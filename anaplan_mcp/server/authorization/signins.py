@@ -101,3 +101,14 @@ class SignIns:
                 f"Anaplan's OAuth service cannot be reached: {type(exc).__name__}"
             ) from None
         return tokens.access_token
+
+    async def reject(self, person: str, access_token: str) -> None:
+        """Anaplan refused `access_token` before its time (revoked, expired early): the person's
+        next request refreshes first, which either renews the sign-in or ends it (`SignInLost`)."""
+        signin = self.of(person)
+        async with signin.locked():
+            held = await signin.load()
+            if held is not None and held.access_token == access_token:
+                await signin.save(
+                    OAuthTokens(held.access_token, held.refresh_token, 0.0, held.scope)
+                )

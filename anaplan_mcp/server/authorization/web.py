@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -35,6 +35,7 @@ from anaplan_mcp.server.authorization.provider import CALLBACK_PATH, AnaplanDele
 from anaplan_mcp.server.authorization.records import PersonAccessToken
 from anaplan_mcp.server.authorization.signins import SignIns
 from anaplan_mcp.server.authorization.stores import StoreUnavailable
+from anaplan_mcp.server.errors import PERSON_REFUSED
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +69,11 @@ class PersonVerifier:
 
 class RunAsPerson:
     """`ServerMiddleware`: each request's Anaplan calls carry its person's own token, and the
-    audit lines it writes name that person."""
+    audit lines it writes name that person. When Anaplan refuses that token, the sign-in is
+    marked for renewal once the call has answered (`SignIns.reject`)."""
+
+    def __init__(self, signins: SignIns) -> None:
+        self._signins = signins
 
     async def __call__(
         self, ctx: ServerRequestContext[Any, Any], call_next: CallNext
@@ -81,17 +86,25 @@ class RunAsPerson:
             # Never reached behind the bearer middleware; without a person there is no token
             # to send, and PassthroughAuth refuses the call as unauthenticated.
             return await call_next(ctx)
-        with _as_person(token):
-            return await call_next(ctx)
+        refused: list[bool] = []
+        with _as_person(token, lambda: refused.append(True)):
+            result = await call_next(ctx)
+        if refused and token.subject:
+            await self._signins.reject(token.subject, token.anaplan_token.get_secret_value())
+        return result
 
 
 @contextmanager
-def _as_person(token: PersonAccessToken) -> Iterator[None]:
-    with (
-        PassthroughAuth.using(token.anaplan_token.get_secret_value()),
-        acting_for(token.email or token.subject or "?"),
-    ):
-        yield
+def _as_person(token: PersonAccessToken, on_refusal: Callable[[], None]) -> Iterator[None]:
+    marked = PERSON_REFUSED.set(on_refusal)
+    try:
+        with (
+            PassthroughAuth.using(token.anaplan_token.get_secret_value()),
+            acting_for(token.email or token.subject or "?"),
+        ):
+            yield
+    finally:
+        PERSON_REFUSED.reset(marked)
 
 
 def authorization_routes(
