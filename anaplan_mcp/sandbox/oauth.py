@@ -97,7 +97,7 @@ class OAuthService:
     def client(self, client_id: str | None) -> OAuthClient:
         client = self.clients.get(client_id or "")
         if client is None:
-            raise OAuthError("invalid_client", "Unknown client_id", status=401)
+            raise OAuthError("invalid_client", "Unknown client_id")
         return client
 
     # --- the device grant's first step, the authorize endpoint and a user's decision
@@ -160,10 +160,12 @@ class OAuthService:
         del self.pending[pending.user_code]
         if deny:
             return with_query(pending.redirect_uri, error="access_denied", state=pending.state)
-        code = secrets.token_urlsafe(32)
+        code, now = secrets.token_urlsafe(32), self.clock.timestamp()
+        # Codes long expired cannot be exchanged nor meaningfully replayed any more.
+        self.codes = {k: c for k, c in self.codes.items() if c.expires_at > now - 3600}
         self.codes[digest(code)] = Code(
             pending.client_id, user_id, pending.scope, pending.redirect_uri,
-            self.clock.timestamp() + CODE_LIFETIME_SECONDS, pending.code_challenge,
+            now + CODE_LIFETIME_SECONDS, pending.code_challenge,
             pending.challenge_method,
         )  # fmt: skip
         return with_query(pending.redirect_uri, code=code, state=pending.state)
@@ -275,6 +277,10 @@ class OAuthService:
             self.grants = {k: g for k, g in self.grants.items() if g.family != family}
 
     def _new_user_code(self) -> str:
+        # Sign-ins abandoned long ago go, so the state file does not grow; a recently expired
+        # device code stays a while to answer `expired_token` rather than `invalid_grant`.
+        horizon = self.clock.timestamp() - DEVICE_LIFETIME_SECONDS
+        self.pending = {k: p for k, p in self.pending.items() if p.expires_at > horizon}
         while True:
             letters = "".join(secrets.choice(USER_CODE_LETTERS) for _ in range(8))
             code = f"{letters[:4]}-{letters[4:]}"
