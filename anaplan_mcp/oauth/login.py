@@ -20,7 +20,7 @@ import sys
 import time
 import webbrowser
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.to_thread
@@ -31,6 +31,9 @@ from anaplan_mcp.oauth.client import AnaplanOAuthClient, OAuthTokens, pkce_pair
 from anaplan_mcp.oauth.loopback import LoginError, bind, wait_for_answer
 from anaplan_mcp.oauth.store import desktop_store
 from anaplan_mcp.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from anaplan_mcp.models.users import User
 
 Say = Callable[[str], None]
 Sleep = Callable[[float], Awaitable[Any]]
@@ -205,7 +208,11 @@ async def whom(settings: Settings, access_token: str, transport: Any = None) -> 
     async with CloudWorksClient(
         endpoints, auth, transport=transport, timeout=settings.timeout, max_retries=1
     ) as client:
-        me = await client.get_me()
+        return person(await client.get_me())
+
+
+def person(me: User) -> str:
+    """A user as a person names them: "First Last <email>" (the GUID when neither is known)."""
     email = f"<{me.email}>" if me.email else ""
     return " ".join(part for part in (me.full_name, email) if part) or me.id
 
