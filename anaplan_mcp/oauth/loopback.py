@@ -113,7 +113,7 @@ async def wait_for_answer(
     handler = functools.partial(_answer, path=path, state=state, found=send)
     answer: dict[str, str] | None = None
     listener = await SocketListener.from_socket(sock)
-    async with listener, anyio.create_task_group() as group:
+    async with send, receive, listener, anyio.create_task_group() as group:
         group.start_soon(listener.serve, handler, group)
         with anyio.move_on_after(limit):
             answer = await receive.receive()
