@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -53,6 +54,19 @@ async def _step(write: Write, name: str, action: Callable[[], Awaitable[str]]) -
     return True
 
 
+async def _oauth_sign_in(settings: Settings, client: CloudWorksClient) -> str:
+    """Who the stored OAuth sign-in is, and until when its access token lasts. The token is the
+    OAuth service's, so the Integration API says whose it is (`/token/validate` is for the auth
+    service's own tokens); asking refreshes it first when it is due, as any call does."""
+    from anaplan_mcp.oauth.login import lasts_until, person
+    from anaplan_mcp.oauth.store import desktop_store
+
+    who = person(await client.get_me())
+    tokens = await desktop_store(settings).load()
+    until = f"; {lasts_until(tokens)}" if tokens else ""
+    return f"signed in as {who} (OAuth client {settings.oauth_client_id}){until}"
+
+
 async def run_check(settings: Settings, client: CloudWorksClient, write: Write) -> int:
     """Run every check against `client`; 0 when all pass."""
     where = client.endpoints
@@ -63,6 +77,9 @@ async def run_check(settings: Settings, client: CloudWorksClient, write: Write) 
     async def authenticate() -> str:
         token = await client.validate_token()
         return f"token valid for {token.user_id or 'the caller'}"
+
+    if settings.auth_mode == "oauth":
+        authenticate = functools.partial(_oauth_sign_in, settings, client)
 
     async def cloudworks() -> str:
         page = await client.integrations_page(limit=1)

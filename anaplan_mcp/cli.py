@@ -1,7 +1,8 @@
 """The `anaplan-mcp` command: one function per subcommand, added to one argparse parser.
 
-Flags win over `ANAPLAN_*` variables. Nothing is written to stdout except by `tools`, `call`, `check`
-and `demo`, whose output is for a person; `serve` keeps stdout for the MCP protocol and logs to stderr.
+Flags win over `ANAPLAN_*` variables. Nothing is written to stdout except by `tools`, `call`, `check`,
+`demo`, `login` and `logout`, whose output is for a person; `serve` keeps stdout for the MCP protocol
+and logs to stderr.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_call(subcommands)
     _add_check(subcommands)
     _add_demo(subcommands)
+    _add_login(subcommands)
     _add_sandbox(subcommands)
     return parser
 
@@ -142,6 +144,30 @@ def _add_demo(subcommands: Subcommands) -> None:
         "the MCP tools. No credentials, no network.",
     )
     demo.set_defaults(handler=run_demo)
+
+
+def _add_login(subcommands: Subcommands) -> None:
+    login = subcommands.add_parser(
+        "login",
+        help="sign in to Anaplan with OAuth 2.0 and keep the sign-in",
+        description="Sign in to Anaplan through the OAuth client ANAPLAN_OAUTH_CLIENT_ID: in the "
+        "browser (works with SSO), or with --device by typing a code on any device. The sign-in "
+        "is kept in the OS keyring or ANAPLAN_MCP_TOKEN_STORE, and serve, tools, call and check "
+        "use it when no other credentials are set.",
+    )
+    login.add_argument(
+        "--device",
+        action="store_true",
+        help="use the device grant: print a URL and a code instead of opening a browser "
+        "(basic-auth users)",
+    )
+    login.set_defaults(handler=run_login)
+    logout = subcommands.add_parser(
+        "logout",
+        help="forget the stored OAuth sign-in",
+        description="Forget the sign-in kept for the OAuth client ANAPLAN_OAUTH_CLIENT_ID.",
+    )
+    logout.set_defaults(handler=run_logout)
 
 
 def _add_sandbox(subcommands: Subcommands) -> None:
@@ -315,6 +341,49 @@ def run_check(args: argparse.Namespace) -> int:
     except SettingsError as exc:
         print(f"FAIL configuration: {exc}", file=sys.stderr)
         return EXIT_USAGE
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def run_login(args: argparse.Namespace) -> int:
+    """`anaplan-mcp login [--device]`: sign in with OAuth 2.0 and keep the sign-in."""
+    import anyio
+
+    from anaplan_mcp.cloudworks import CloudWorksError
+    from anaplan_mcp.oauth import login
+
+    settings = _settings(args)
+    if settings.sandbox:
+        return _fail("login: ANAPLAN_MCP_SANDBOX is set, and the sandbox needs no sign-in")
+    login.client_id(settings)  # before anything is bound or opened
+
+    async def sign_in() -> str:
+        grant = login.device_login if args.device else login.browser_login
+        return await login.keep(settings, await grant(settings, _say))
+
+    try:
+        print(anyio.run(sign_in))
+    except (login.LoginError, CloudWorksError) as exc:
+        print(f"anaplan-mcp: login: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def run_logout(args: argparse.Namespace) -> int:
+    """`anaplan-mcp logout`: forget the stored sign-in of the configured OAuth client."""
+    import anyio
+
+    from anaplan_mcp.cloudworks import CloudWorksError
+    from anaplan_mcp.oauth.login import logout
+
+    try:
+        print(anyio.run(logout, _settings(args)))
+    except CloudWorksError as exc:
+        print(f"anaplan-mcp: logout: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def run_demo(args: argparse.Namespace) -> int:

@@ -15,14 +15,14 @@ from urllib.parse import urlsplit
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from anaplan_mcp.cloudworks.regions import REGIONS, url_problem
+from anaplan_mcp.cloudworks.regions import REGIONS, oauth_url_for, url_problem
 
 TOOLSETS = ("connections", "integrations", "runs", "schedules", "flows", "notifications")
 # The toolset of the tools every other one needs (who the user is, what day it is): listed
 # whatever ANAPLAN_MCP_TOOLSETS says, so it is not one of its choices.
 ALWAYS = "always"
 
-AuthMode = Literal["sandbox", "passthrough", "certificate", "basic", "token"]
+AuthMode = Literal["sandbox", "passthrough", "oauth", "certificate", "basic", "token"]
 # A wait for a run ends before a host gives up on the call: 60 s is the request timeout of the
 # MCP Inspector and of the official TypeScript client. A tool call may still ask for up to an hour.
 DEFAULT_WAIT_SECONDS = 45.0
@@ -34,7 +34,11 @@ URL_EXAMPLES = {
     "cloudworks_url": "https://api.cloudworks.anaplan.com/2/0",
     "auth_url": "https://auth.anaplan.com",
     "api_url": "https://api.anaplan.com/2/0",
+    "oauth_url": "https://us1a.app.anaplan.com",
 }
+DEFAULT_REDIRECT_URI = "http://127.0.0.1:8976/callback"
+# RFC 8252 §7.3: a native app receives the code on the loopback interface, over plain http.
+_LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 # `A=B=value` in a shell sets A to the text `B=value`: name that mistake rather than call it a bad URL.
 _ASSIGNMENT = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)=")
 _SWITCH = {"1": True, "true": True, "0": False, "false": False}
@@ -138,6 +142,35 @@ class Settings(BaseSettings):
     state_key: SecretStr | None = Field(
         None, validation_alias=_env("ANAPLAN_MCP_STATE_KEY", "state_key")
     )
+    oauth_client_id: str | None = Field(
+        None,
+        validation_alias=_env("ANAPLAN_OAUTH_CLIENT_ID", "oauth_client_id"),
+        description="OAuth 2.0 sign-in (`anaplan-mcp login`): the OAuth client registered in "
+        "Anaplan Administration",
+    )
+    oauth_client_secret: SecretStr | None = Field(
+        None,
+        validation_alias=_env("ANAPLAN_OAUTH_CLIENT_SECRET", "oauth_client_secret"),
+        description="that client's secret (authorization-code clients only); may be "
+        "`env:ANAPLAN_SECRET_<NAME>`",
+    )
+    oauth_url: str = Field(
+        "",
+        validation_alias=_env("ANAPLAN_OAUTH_URL", "oauth_url"),
+        description="the OAuth host (default from the region, e.g. https://us1a.app.anaplan.com)",
+    )
+    oauth_redirect_uri: str = Field(
+        DEFAULT_REDIRECT_URI,
+        validation_alias=_env("ANAPLAN_OAUTH_REDIRECT_URI", "oauth_redirect_uri"),
+        description="where `anaplan-mcp login` receives the code: an http loopback URL with a "
+        "port, registered for the OAuth client",
+    )
+    token_store: str | None = Field(
+        None,
+        validation_alias=_env("ANAPLAN_MCP_TOKEN_STORE", "token_store"),
+        description="file that keeps the OAuth sign-in (mode 0600); when unset, the OS keyring "
+        "if usable, else ~/.config/anaplan-mcp/sign-in.json",
+    )
     wait_seconds: float = Field(
         DEFAULT_WAIT_SECONDS,
         validation_alias=_env("ANAPLAN_MCP_WAIT_SECONDS", "wait_seconds"),
@@ -181,10 +214,10 @@ class Settings(BaseSettings):
     def _wait(cls, value: object) -> float:
         return _number(value, whole=False, low=1, high=MAX_WAIT_SECONDS, open_low=False)
 
-    @field_validator("cloudworks_url", "auth_url", "api_url", mode="before")
+    @field_validator("cloudworks_url", "auth_url", "api_url", "oauth_url", mode="before")
     @classmethod
     def _usable_url(cls, value: object, info: Any) -> object:
-        if not isinstance(value, str):
+        if not isinstance(value, str) or value == "":  # "": the OAuth URL's region default
             return value
         example = URL_EXAMPLES[info.field_name]
         assignment = _ASSIGNMENT.match(value)
@@ -203,7 +236,37 @@ class Settings(BaseSettings):
         if problem is not None:
             # The URL itself is not repeated: it may carry a user name or password.
             raise ValueError(f"{problem.removeprefix('is ')}; give a base URL such as {example}")
+        return value.strip().rstrip("/") if info.field_name == "oauth_url" else value.strip()
+
+    @field_validator("oauth_redirect_uri", mode="before")
+    @classmethod
+    def _loopback(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        try:
+            parts = urlsplit(value.strip())
+            port = parts.port
+        except ValueError:
+            port, parts = None, urlsplit("")
+        if parts.scheme != "http" or parts.hostname not in _LOOPBACK_HOSTS or port is None:
+            raise ValueError(
+                "must be an http loopback URL with a port, registered for the OAuth client, "
+                f"e.g. {DEFAULT_REDIRECT_URI}"
+            )
         return value.strip()
+
+    @field_validator("oauth_client_secret", mode="before")
+    @classmethod
+    def _secret_reference(cls, value: object) -> object:
+        if isinstance(value, str) and value.startswith("env:"):
+            from anaplan_mcp.server.errors import InputError
+            from anaplan_mcp.server.secrets import resolve_secret
+
+            try:  # the rule of every other secret: env: names an ANAPLAN_SECRET_* variable only
+                return resolve_secret("", SecretStr(value)).get_secret_value()
+            except InputError as exc:
+                raise ValueError(str(exc).removeprefix(": ")) from None
+        return value
 
     @field_validator("public_url", mode="before")
     @classmethod
@@ -269,15 +332,20 @@ class Settings(BaseSettings):
             raise ValueError(
                 "certificate authentication needs both ANAPLAN_CERTIFICATE and ANAPLAN_PRIVATE_KEY"
             )
+        if not self.oauth_url:
+            self.oauth_url = oauth_url_for(self.region)
         return self
 
     @property
     def auth_mode(self) -> AuthMode | None:
-        """How the server reaches Anaplan; the sandbox wins over credentials."""
+        """How the server reaches Anaplan: the sandbox, passthrough, a stored OAuth sign-in of the
+        configured client, certificate, basic, then a bare token (the first that applies)."""
         if self.sandbox:
             return "sandbox"
         if self.token_passthrough:
             return "passthrough"
+        if self.oauth_client_id and _signed_in(self):
+            return "oauth"
         if self.certificate:
             return "certificate"
         if self.username:
@@ -288,7 +356,14 @@ class Settings(BaseSettings):
 
     @property
     def has_credentials(self) -> bool:
-        return bool(self.username or self.certificate or self.token)
+        return bool(self.username or self.certificate or self.token or self.oauth_client_id)
+
+
+def _signed_in(settings: Settings) -> bool:
+    # The store module imports keyring: only when an OAuth client is configured.
+    from anaplan_mcp.oauth.store import stored_sign_in_exists
+
+    return stored_sign_in_exists(settings)
 
 
 def public_url_problem(url: str) -> str | None:

@@ -20,6 +20,7 @@ def _no_tenant(monkeypatch: pytest.MonkeyPatch) -> None:
         "ANAPLAN_PRIVATE_KEY",
         "ANAPLAN_MCP_SANDBOX",
         "ANAPLAN_REGION",
+        "ANAPLAN_OAUTH_CLIENT_ID",
     ):
         monkeypatch.delenv(name, raising=False)
 
@@ -63,6 +64,8 @@ def test_check_passes_on_the_sandbox(capsys: pytest.CaptureFixture[str]) -> None
         (["tools", "--toolsets", "runs,nope"], {}, "ANAPLAN_MCP_TOOLSETS"),
         (["serve", "--token-passthrough"], {}, "--transport http"),
         (["serve"], {"ANAPLAN_MCP_TOKEN_PASSTHROUGH": "1"}, "--transport http"),
+        (["login"], {}, "ANAPLAN_OAUTH_CLIENT_ID is not set"),
+        (["login", "--device"], {"ANAPLAN_MCP_SANDBOX": "1"}, "the sandbox needs no sign-in"),
     ],
 )
 def test_a_wrong_setting_gives_one_line_and_status_2(
@@ -93,7 +96,7 @@ def test_sandbox_flag_wins_over_credentials_and_says_so(
 
 def test_every_subcommand_has_help() -> None:
     parser = build_parser()
-    for command in ("serve", "tools", "call", "check", "demo", "sandbox"):
+    for command in ("serve", "tools", "call", "check", "demo", "login", "logout", "sandbox"):
         with pytest.raises(SystemExit) as exited:
             parser.parse_args([command, "--help"])
         assert exited.value.code == 0

@@ -51,6 +51,10 @@ class AnaplanAuth(httpx2.Auth):
         """Send sign-in and refresh calls through `transport` (the client's, at the auth URL)."""
         self._transport = transport
 
+    async def aclose(self) -> None:
+        """Let go of what the auth holds of its own (an OAuth client's connections); the client
+        calls it when it closes."""
+
     def sync_auth_flow(self, request: httpx2.Request) -> Generator[httpx2.Request, Any, None]:
         raise TypeError("Anaplan auth supports only httpx2.AsyncClient")
 

@@ -91,6 +91,7 @@ class ClientCore:
         """Close the HTTP connections."""
         for client in self._http.values():
             await client.aclose()
+        await self._auth.aclose()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(cloudworks_url={self.endpoints.cloudworks_url!r})"

@@ -56,6 +56,23 @@ def _api_host(region: str) -> str:
     return f"https://{region}.api.anaplan.com/2/0"
 
 
+def oauth_url_for(region: str = DEFAULT_REGION) -> str:
+    """The OAuth service of a region (contract sheet §9.5): `{host}.app.anaplan.com`, not the auth
+    service's host.
+
+    The sheet gives us1 -> `us1a.app.anaplan.com` and AU -> `au1a.app2.anaplan.com`; the other
+    regions' hosts are inferred the same way (the code with its `a` suffix), so ANAPLAN_OAUTH_URL
+    can override them.
+    """
+    code = region.strip().lower()
+    if code not in REGIONS:
+        raise ValueError(f"unknown Anaplan region {region!r}; valid regions: {', '.join(REGIONS)}")
+    host = code if code.endswith("a") else f"{code}a"
+    return (
+        f"https://{host}.app2.anaplan.com" if code == "au1a" else f"https://{host}.app.anaplan.com"
+    )
+
+
 def url_problem(url: str) -> str | None:
     """What makes `url` unusable as a base URL, in a few words; None when it can be used."""
     text = url.strip()

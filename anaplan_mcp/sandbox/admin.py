@@ -19,7 +19,8 @@ These routes are logged in the request log but never faulted. Bad input answers 
 - `GET /_sandbox/clock` returns `{"now": ISO-8601, "timestamp": epoch seconds, "frozen": bool}`.
 - `POST /_sandbox/clock` moves the sandbox clock: `{"advance": seconds}` (>= 0), and/or
   `{"freeze": true}` (optionally with `"at": ISO-8601`) or `{"freeze": false}`. Answers the clock.
-- `POST /_sandbox/tokens/expire` makes every issued token expired at once.
+- `POST /_sandbox/tokens/expire` makes every issued token expired at once, OAuth access tokens too.
+- `/_sandbox/oauth...`: the OAuth service's controls, see `oauth_routes.py`.
 - `POST /_sandbox/reset` puts the tenant back to its seed and clears faults, log and tokens.
 """
 
@@ -36,6 +37,7 @@ from starlette.routing import BaseRoute, Route
 from anaplan_mcp.sandbox.auth import TokenService
 from anaplan_mcp.sandbox.clock import Clock
 from anaplan_mcp.sandbox.faults import FaultInjector, fault_from_json
+from anaplan_mcp.sandbox.oauth import OAuthService
 
 
 class SandboxControls(Protocol):
@@ -44,6 +46,7 @@ class SandboxControls(Protocol):
     clock: Clock
     faults: FaultInjector
     tokens: TokenService
+    oauth: OAuthService
 
     def reset(self) -> None: ...
 
@@ -164,6 +167,7 @@ def admin_routes(sandbox: SandboxControls) -> list[BaseRoute]:
 
     async def expire_tokens(request: Request) -> Response:
         sandbox.tokens.expire_all()
+        sandbox.oauth.expire_all()
         return JSONResponse({"expired": True})
 
     async def reset(request: Request) -> Response:

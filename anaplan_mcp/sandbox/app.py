@@ -16,10 +16,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from anaplan_mcp.sandbox import persist
 from anaplan_mcp.sandbox.admin import admin_routes
-from anaplan_mcp.sandbox.auth import TokenService
+from anaplan_mcp.sandbox.auth import TokenService, bearer_token
 from anaplan_mcp.sandbox.certificates import seeded_certificate
 from anaplan_mcp.sandbox.clock import Clock
 from anaplan_mcp.sandbox.faults import FaultInjector
+from anaplan_mcp.sandbox.oauth import OAuthService
+from anaplan_mcp.sandbox.oauth_routes import oauth_admin_routes, oauth_routes
 from anaplan_mcp.sandbox.responses import error_response, html_not_found
 from anaplan_mcp.sandbox.routes_connections import connection_routes
 from anaplan_mcp.sandbox.routes_flows import flow_routes
@@ -59,6 +61,7 @@ class Sandbox:
         self.clock = clock or Clock()
         self.tokens = TokenService(self.clock, lifetime_seconds=self.config.token_lifetime_seconds)
         self.tokens.register_certificate(seeded_certificate()[0])
+        self.oauth = OAuthService(self.clock, lifetime_seconds=self.config.token_lifetime_seconds)
         self.faults = FaultInjector(clock=self.clock)
         self._saved: tuple[int, int, Any] | None = None
         self.store = self._load_or_seed()
@@ -69,22 +72,34 @@ class Sandbox:
         self.app: ASGIApp = self.faults.wrap(_SaveBeforeAnswer(self, starlette))
 
     def reset(self) -> None:
-        """Back to the seeded tenant; faults, the request log and issued tokens are cleared."""
+        """Back to the seeded tenant; faults, the request log, tokens and OAuth grants cleared."""
         self.store = self._seeded_store()
         self.faults.reset()
         self.tokens.reset()
+        self.oauth.reset()
         self.save_if_changed()
 
     def save_if_changed(self) -> None:
         """Write the state file when the tenant or the tokens changed since the last write."""
         if self.config.state_file is None:
             return
-        tokens = self.tokens.to_state()
+        tokens = self._auth_state()
         fingerprint = (id(self.store), self.store.revision, tokens)
         if fingerprint == self._saved:
             return
         persist.save_state(self.config.state_file, self.store.to_dict(), tokens)
         self._saved = fingerprint
+
+    def authorize(self, request: Request) -> str | None:
+        """The user behind the request's token: one from /token/authenticate or an OAuth one."""
+        value = bearer_token(request)
+        if value is None:
+            return None
+        return self.tokens.authorize(request) or self.oauth.user_for_access_token(value)
+
+    def _auth_state(self) -> dict[str, Any]:
+        # OAuth grants ride along with the issued tokens, so the state file format is unchanged.
+        return {**self.tokens.to_state(), "oauth": self.oauth.to_state()}
 
     def _seeded_store(self) -> Store:
         store = Store()
@@ -100,6 +115,7 @@ class Sandbox:
             return self.store
         store_data, tokens = loaded
         self.tokens.load_state(tokens)
+        self.oauth.load_state(tokens.get("oauth", {}))
         logger.info("sandbox state loaded from %s", path)
         return Store.from_dict(store_data)
 
@@ -107,6 +123,8 @@ class Sandbox:
         # Literal paths come before `{integrationId}` so "connections" is never taken for an id.
         return [
             *self.tokens.routes(),
+            *oauth_routes(self.oauth),
+            *oauth_admin_routes(self.oauth),
             *admin_routes(self),
             *connection_routes(self),
             *notification_routes(self),

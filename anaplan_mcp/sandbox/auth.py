@@ -89,6 +89,14 @@ def _split_authorization(request: Request) -> tuple[str, str] | None:
     return scheme.lower(), credentials
 
 
+def bearer_token(request: Request) -> str | None:
+    """The token of an `AnaplanAuthToken` or `Bearer` header, the schemes the APIs accept."""
+    parts = _split_authorization(request)
+    if parts is None or parts[0] not in ("anaplanauthtoken", "bearer"):
+        return None
+    return parts[1]
+
+
 def _b64decode(text: str) -> bytes:
     return base64.b64decode(text.encode("ascii"), validate=True)
 
@@ -115,10 +123,8 @@ class TokenService:
 
     def authorize(self, request: Request) -> str | None:
         """The user id behind a valid `AnaplanAuthToken`/`Bearer` token, else None."""
-        parts = _split_authorization(request)
-        if parts is None or parts[0] not in ("anaplanauthtoken", "bearer"):
-            return None
-        token = self._live_token(parts[1])
+        value = bearer_token(request)
+        token = self._live_token(value) if value else None
         return token.user_id if token else None
 
     def register_certificate(self, pem: bytes) -> None:

@@ -1,9 +1,10 @@
 """Fault injection and the request log: the sandbox's outermost ASGI middleware.
 
-Every HTTP request is appended to `FaultInjector.requests` (method, path, query, status, time, the
-fault applied). `in_flight` counts requests being handled now and `in_flight_peak` the most at
-once since the last reset, so tests can assert that a client really ran requests concurrently.
-Admin routes (`/_sandbox/...`) are logged but neither faulted nor counted in flight.
+Every HTTP request is appended to `FaultInjector.requests` (method, path, query with secret values
+masked, status, time, the fault applied). `in_flight` counts requests being handled now and
+`in_flight_peak` the most at once since the last reset, so tests can assert that a client really
+ran requests concurrently. Admin routes (`/_sandbox/...`) are logged but neither faulted nor
+counted in flight.
 
 A `Fault` matches by optional method and path (a glob in `path`, or a regex in `path_regex`) and
 fires for the next `times` matching requests, at a `rate` (0-1, drawn from an RNG seeded with
@@ -40,6 +41,7 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any, Literal, get_args
+from urllib.parse import parse_qsl, urlencode
 
 import anyio
 from starlette.responses import JSONResponse, Response
@@ -169,6 +171,26 @@ class RequestRecord:
         return {**asdict(self), "faulted": self.fault is not None}
 
 
+# Query parameters whose values are secrets (OAuth codes, tokens, a sign-in's state): the log
+# keeps their names only, so reading the log never hands out a credential.
+SECRET_QUERY_PARAMETERS = frozenset(
+    {"access_token", "refresh_token", "id_token", "token", "code", "code_verifier",
+     "client_secret", "device_code", "user_code", "password", "state"}
+)  # fmt: skip
+
+
+def _redacted(query: str) -> str:
+    pairs = parse_qsl(query, keep_blank_values=True)
+    if not any(name.lower() in SECRET_QUERY_PARAMETERS for name, _ in pairs):
+        return query  # left exactly as sent
+    return urlencode(
+        [
+            (name, "***" if name.lower() in SECRET_QUERY_PARAMETERS else value)
+            for name, value in pairs
+        ]
+    )
+
+
 def _reason_phrase(status: int) -> str:
     try:
         return HTTPStatus(status).phrase
@@ -242,9 +264,8 @@ class FaultInjector:
 
     async def _handle(self, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
         method, path = scope["method"], scope["path"]
-        record = RequestRecord(
-            method, path, scope.get("query_string", b"").decode("latin-1"), self._now()
-        )
+        query = _redacted(scope.get("query_string", b"").decode("latin-1"))
+        record = RequestRecord(method, path, query, self._now())
         self.requests.append(record)
         if len(self.requests) > REQUEST_LOG_LIMIT:
             del self.requests[: len(self.requests) - REQUEST_LOG_LIMIT]

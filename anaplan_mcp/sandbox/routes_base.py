@@ -58,7 +58,7 @@ def endpoint(sandbox: Sandbox, handler: Handler) -> Callable[[Request], Awaitabl
 
     async def handle(request: Request) -> Response:
         now = sandbox.clock.now()
-        user_id = sandbox.tokens.authorize(request)
+        user_id = sandbox.authorize(request)
         if user_id is None:
             # Apiary says 403; the Anaplan-wide answer for a missing/expired token is 401 (§7.2).
             return error_response(request, 401, "Not Authorized", now)

@@ -59,6 +59,17 @@ def _auth(settings: Settings) -> AnaplanAuth:
     if settings.oauth or mode == "passthrough":
         # --oauth: each call carries its signed-in person's token (authorization.RunAsPerson).
         return PassthroughAuth()
+    if mode == "oauth" and settings.oauth_client_id:
+        from anaplan_mcp.oauth import AnaplanOAuthClient, OAuthAuth
+        from anaplan_mcp.oauth.store import desktop_store
+
+        secret = settings.oauth_client_secret
+        client = AnaplanOAuthClient(
+            settings.oauth_url,
+            settings.oauth_client_id,
+            secret.get_secret_value() if secret else None,
+        )
+        return OAuthAuth(desktop_store(settings), client)
     if mode == "certificate" and settings.certificate and settings.private_key:
         password = settings.private_key_password
         try:
@@ -80,9 +91,15 @@ def _auth(settings: Settings) -> AnaplanAuth:
         )
     if mode == "token" and settings.token:
         return TokenAuth(settings.token.get_secret_value())
+    if settings.oauth_client_id:
+        raise SettingsError(
+            "no Anaplan sign-in is stored for ANAPLAN_OAUTH_CLIENT_ID at ANAPLAN_OAUTH_URL: run "
+            "`anaplan-mcp login` (or set other credentials, or use --sandbox)"
+        )
     raise SettingsError(
-        "no Anaplan credentials: set ANAPLAN_USERNAME and ANAPLAN_PASSWORD, or ANAPLAN_CERTIFICATE "
-        "and ANAPLAN_PRIVATE_KEY, or ANAPLAN_TOKEN; or try the demo tenant with --sandbox"
+        "no Anaplan credentials: sign in with `anaplan-mcp login` (ANAPLAN_OAUTH_CLIENT_ID set), "
+        "or set ANAPLAN_CERTIFICATE and ANAPLAN_PRIVATE_KEY, or ANAPLAN_USERNAME and "
+        "ANAPLAN_PASSWORD, or ANAPLAN_TOKEN; or try the demo tenant with --sandbox"
     )
 
 
