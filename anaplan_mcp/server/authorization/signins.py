@@ -14,8 +14,7 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 
-import httpx2
-
+from anaplan_mcp.cloudworks.errors import APIConnectionError
 from anaplan_mcp.oauth.client import AnaplanOAuthClient, OAuthError, OAuthTokens
 from anaplan_mcp.oauth.rotation import SignInLost, fresh_tokens
 from anaplan_mcp.server.authorization.stores import AuthorizationStore, Sealer, StoreUnavailable
@@ -96,10 +95,8 @@ class SignIns:
                 await signin.forget()
                 raise SignInLost(f"Anaplan refused the refresh ({exc.error})") from None
             raise SignInServiceDown(f"Anaplan's OAuth service answered {exc.error}") from None
-        except httpx2.TransportError as exc:
-            raise SignInServiceDown(
-                f"Anaplan's OAuth service cannot be reached: {type(exc).__name__}"
-            ) from None
+        except APIConnectionError as exc:
+            raise SignInServiceDown(f"Anaplan's OAuth service cannot be reached: {exc}") from None
         return tokens.access_token
 
     async def reject(self, person: str, access_token: str) -> None:

@@ -28,6 +28,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from anaplan_mcp.cloudworks import PassthroughAuth
+from anaplan_mcp.cloudworks.errors import CloudWorksError
 from anaplan_mcp.oauth.client import OAuthError
 from anaplan_mcp.oauth.rotation import SignInLost
 from anaplan_mcp.server.audit import acting_for
@@ -131,6 +132,9 @@ def authorization_routes(
             return _page(
                 400, f"Anaplan refused the sign-in ({exc.error}). Start again from your MCP client."
             )
+        except CloudWorksError as exc:  # Anaplan unreachable, or /users/me refused
+            logger.warning("the sign-in could not be completed: %s", exc)
+            return _page(502, "Anaplan could not be reached. Start again from your MCP client.")
         if target is None:
             return _page(
                 400,
