@@ -91,7 +91,11 @@ class RunAsPerson:
         with _as_person(token, lambda: refused.append(True)):
             result = await call_next(ctx)
         if refused and token.subject:
-            await self._signins.reject(token.subject, token.anaplan_token.get_secret_value())
+            try:
+                await self._signins.reject(token.subject, token.anaplan_token.get_secret_value())
+            except StoreUnavailable as exc:
+                # The answer stands; the sign-in is renewed when Anaplan refuses it next time.
+                logger.warning("could not mark the sign-in of %s for renewal: %s", token.email, exc)
         return result
 
 
