@@ -7,12 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from anaplan_mcp.cloudworks import CloudWorksClient, CloudWorksError
-from anaplan_mcp.cloudworks.errors import (
-    APIConnectionError,
-    APIStatusError,
-    AuthenticationError,
-    EndpointNotFoundError,
-)
+from anaplan_mcp.cloudworks.errors import APIConnectionError, APIStatusError
 from anaplan_mcp.settings import Settings
 
 Write = Callable[[str], None]
@@ -24,18 +19,18 @@ class Outcome:
     detail: str
 
 
+# The setting that places each step's service, for the advice table's `{url}`.
+_URLS = {"CloudWorks": "ANAPLAN_CLOUDWORKS_URL", "Integration API": "ANAPLAN_API_URL"}
+
+
 def _fix_for(exc: CloudWorksError, step: str) -> str:
+    """The advice table's row for a person checking the setup (its `setup`, else its advice)."""
     if isinstance(exc, APIConnectionError):
         return ""  # its message already names the host, the cause and the settings to check
-    if isinstance(exc, AuthenticationError):
-        return (
-            "check ANAPLAN_USERNAME/ANAPLAN_PASSWORD, or that the certificate is registered with "
-            "Anaplan, or that ANAPLAN_TOKEN has not expired"
-        )
-    if isinstance(exc, EndpointNotFoundError):
-        url = {"CloudWorks": "ANAPLAN_CLOUDWORKS_URL", "Integration API": "ANAPLAN_API_URL"}
-        return f"check ANAPLAN_REGION, or set {url.get(step, 'ANAPLAN_AUTH_URL')}"
-    return exc.hint if isinstance(exc, APIStatusError) and exc.hint else "see the message above"
+    if not isinstance(exc, APIStatusError):
+        return "see the message above"
+    row = exc.advice
+    return row.setup.format(url=_URLS.get(step, "ANAPLAN_AUTH_URL")) or row.advice
 
 
 async def _step(write: Write, name: str, action: Callable[[], Awaitable[str]]) -> bool:

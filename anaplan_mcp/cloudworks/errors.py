@@ -29,20 +29,7 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-_HINTS: dict[str, str] = {
-    "BadRequestError": "correct the request as the message says, then retry",
-    "AuthenticationError": "check the credentials or token; it may have expired or been logged out",
-    "PermissionDeniedError": (
-        "the user needs an Integration Admin (or Restricted Integration User) role and access "
-        "to the workspace"
-    ),
-    "NotFoundError": "check the id; list the resources to find a valid one",
-    "EndpointNotFoundError": (
-        "this endpoint does not exist at the configured base URL; check the region or URL override"
-    ),
-    "RateLimitError": "too many requests; wait and retry",
-    "ServerError": "CloudWorks failed; retry later, and contact Anaplan support if it persists",
-}
+from anaplan_mcp.cloudworks.advice import Advice, advice_for
 
 
 class CloudWorksError(Exception):
@@ -158,9 +145,15 @@ class APIStatusError(CloudWorksError):
         super().__init__(self._line())
 
     @property
+    def advice(self) -> Advice:
+        """The row of the advice table for this error's cause (cloudworks/advice.py)."""
+        said = self.server_message or ""
+        return advice_for(type(self).__name__, self.status_code, said, self.path)
+
+    @property
     def hint(self) -> str:
         """What to do about it, in plain words (no tool names: this layer knows none)."""
-        return _HINTS.get(type(self).__name__, "")
+        return self.advice.advice
 
     @property
     def plain(self) -> str:
@@ -172,7 +165,7 @@ class APIStatusError(CloudWorksError):
         return f"{self.method} {self.path} failed with HTTP {self.status_code}{said}{wait}"
 
     def _line(self) -> str:
-        return f"{self.plain} ({self.hint})" if self.hint else self.plain
+        return f"{self.plain} ({self.hint})"
 
 
 class BadRequestError(APIStatusError):
@@ -196,20 +189,13 @@ class EndpointNotFoundError(NotFoundError):
 
 
 ConflictReason = Literal["running", "not_running", "referenced", "limit", "other"]
-# CloudWorks' 409 messages (contract sheet §2, §7.2): the advice must follow the message, since
-# one status covers a busy integration, an idle one, a resource still in use and a full tenant.
-_CONFLICTS: tuple[tuple[str, ConflictReason], ...] = (
-    ("not in running state", "not_running"),
-    ("already running", "running"),
-    ("being referenced", "referenced"),
-    ("exceed", "limit"),
-)
-_CONFLICT_HINTS: dict[ConflictReason, str] = {
-    "running": "a run is going: follow it to its end or cancel it, then retry",
-    "not_running": "nothing is running, so there is nothing to cancel",
-    "referenced": "something still uses it: change or delete what refers to it first",
-    "limit": "the tenant holds at most 500 integrations and flows: delete unused ones first",
-    "other": "",
+# One status covers a busy integration, an idle one, a resource still in use and a full tenant
+# (contract sheet §2, §7.2); the advice row CloudWorks' message matched says which.
+_REASONS: dict[str, ConflictReason] = {
+    "http-409-already-running": "running",
+    "http-409-not-running": "not_running",
+    "http-409-referenced": "referenced",
+    "http-409-tenant-limit": "limit",
 }
 
 
@@ -219,12 +205,7 @@ class ConflictError(APIStatusError):
 
     @property
     def reason(self) -> ConflictReason:
-        said = (self.server_message or "").lower()
-        return next((reason for text, reason in _CONFLICTS if text in said), "other")
-
-    @property
-    def hint(self) -> str:
-        return _CONFLICT_HINTS[self.reason]
+        return _REASONS.get(self.advice.id, "other")
 
 
 class RateLimitError(APIStatusError):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from anaplan_mcp.cloudworks.advice import ADVICE, API_TABLE, Advice
+from anaplan_mcp.diagnosis.advice import render, short
 from anaplan_mcp.diagnosis.knowledge import (
     MCP_TOOLS,
     Change,
@@ -12,8 +14,6 @@ from anaplan_mcp.diagnosis.knowledge import (
     KnowledgeEntry,
 )
 
-API_TABLE = "CloudWorks API v2 reference, error table (contract §7.2)"
-CONTRACT_LIVE = "contract §7.2 live corrections"
 HELP_ERRORS = (
     "https://help.anaplan.com/common-cloudworks-errors-and-solutions-"
     "f6f94935-6f97-4530-91fb-19ddc06a746c"
@@ -22,21 +22,14 @@ HELP_SAS = (
     "https://help.anaplan.com/connect-cloudworks-to-azure-blob-with-sas-"
     "ae2fca3c-5705-4705-b36d-76934fa3a4fc"
 )
-HELP_BIGQUERY = "https://help.anaplan.com/5bb8f011-3fad-452a-8765-b5a7b52405a7"
 HELP_PERMISSIONS = "https://help.anaplan.com/96f951fe-52fc-45a3-b6cb-16b7fe38e1aa"
 HELP_DUMP = "https://help.anaplan.com/720b2e7c-593a-4f57-b677-22f4b1712924"
-HELP_TROUBLE = (
-    "https://help.anaplan.com/troubleshooting-api-usage-721d3176-a64b-469d-9781-27315a474919"
-)
 SUPPORT_IMPORT = "https://support.anaplan.com/5ff61503-cd4a-43fb-b452-5369aa135ab9"
 COMMUNITY_REJECTED = (
     "https://community.anaplan.com/t5/How-To/Understanding-Errors-and-Rejected-Lines-"
     "When-Importing-Data-Via/ta-p/108512"
 )
 
-_SUPPORT = (
-    "Retry once with run_integration; if it persists, contact Anaplan support with the run id."
-)
 _DUMP_STEPS = (
     "Call get_run_errors, then get_failure_dump for the failing rows; correct the source data "
     "or the import mapping in the model; then run_integration again."
@@ -89,392 +82,23 @@ def _first_tool(fix: str) -> str | None:
     return min(named)[1] if named else None
 
 
-def _http(
-    status: int | tuple[int, ...],
-    entry_id: str,
-    title: str,
-    explanation: str,
-    fix: str,
-    hint: str,
-    *,
-    pattern: str | None = None,
-    source: str = API_TABLE,
-    confidence: Confidence = "documented",
-) -> KnowledgeEntry:
-    statuses = status if isinstance(status, tuple) else (status,)
+def _http(row: Advice) -> KnowledgeEntry:
+    """A documented HTTP error: a row of the one advice table, rendered for a tool caller."""
     return _entry(
         "http_error",
-        entry_id,
-        title,
-        explanation,
-        fix,
-        hint,
-        statuses=statuses,
-        pattern=pattern,
-        source=source,
-        confidence=confidence,
+        row.id,
+        row.title,
+        row.explanation,
+        render(row),
+        short(row),
+        statuses=row.statuses,
+        pattern=row.pattern,
+        source=row.source,
+        confidence=row.confidence,
     )
 
 
-_HTTP = (
-    _http(
-        400,
-        "http-400-flow-two-steps",
-        "Integration flow error",
-        "A flow must have at least two enabled (isSkipped false) steps.",
-        "Enable or add steps with update_flow so at least two are enabled.",
-        "update_flow: enable 2+ steps",
-        pattern=r"integration flow error|at least two enabled steps",
-    ),
-    _http(
-        400,
-        "http-400-invalid-body",
-        "Invalid request body",
-        "The request body is malformed or has the wrong shape.",
-        "Check the body against the API's format and send it again.",
-        "fix the request body",
-    ),
-    _http(
-        400,
-        "http-400-no-workspace-access",
-        "User does not have access to workspace",
-        "The calling user is not a member of the integration's workspace.",
-        "Have a workspace administrator add the user to the workspace.",
-        "get workspace access",
-    ),
-    _http(
-        400,
-        "http-400-no-model-access",
-        "User does not have access to model",
-        "The calling user has no access to the integration's model.",
-        "Have a workspace administrator grant model access; check modelId with list_model_objects.",
-        "get model access",
-    ),
-    _http(
-        400,
-        "http-400-role-arn",
-        "Role arn is invalid",
-        "The IAM role ARN of the Amazon S3 connection is invalid.",
-        "Correct the role ARN (or remove it) with update_connection.",
-        "update_connection: role ARN",
-    ),
-    _http(
-        400,
-        "http-400-bucket-name",
-        "Bucket name is invalid",
-        "The Amazon S3 bucket does not exist or its name is wrong.",
-        "Correct bucketName with update_connection.",
-        "update_connection: bucket name",
-    ),
-    _http(
-        400,
-        "http-400-credentials",
-        "Credentials are invalid",
-        "The external platform rejected the connection's credentials (S3 keys, Azure SAS token, "
-        "BigQuery key); CloudWorks checks them when the connection is saved.",
-        "Issue fresh credentials in the source platform and store them with update_connection.",
-        "update_connection: new credentials",
-    ),
-    _http(
-        400,
-        "http-400-bucket-access",
-        "Bucket access denied",
-        "The S3 credentials are valid but have no permission on the bucket.",
-        "Grant the key or role list/read/write on the bucket; update_connection for new keys.",
-        "grant bucket permissions",
-    ),
-    _http(
-        400,
-        "http-400-single-schedule",
-        "Only a single schedule is supported per integration",
-        "The integration already has a schedule.",
-        "Change the existing schedule with schedule_integration instead of adding another.",
-        "schedule_integration: edit existing",
-    ),
-    _http(
-        400,
-        "http-400-invalid-schedule",
-        "Invalid Schedule",
-        "The schedule fields are invalid for its type (times, days, dates or time zone).",
-        "Correct the fields for the schedule type and call schedule_integration again.",
-        "schedule_integration: fix fields",
-    ),
-    _http(
-        400,
-        "http-400-connection-type",
-        "Invalid connection type",
-        "The connection type is not one CloudWorks supports.",
-        "Use AmazonS3, AzureBlob or GoogleBigQuery.",
-        "use a supported type",
-    ),
-    _http(
-        400,
-        "http-400-payload-schema",
-        "Integration payload is not compliant with the schema",
-        "The integration create or update body is not in the expected format.",
-        "Fix the jobs/sources/targets shape and resend with update_integration.",
-        "update_integration: fix payload",
-    ),
-    _http(
-        400,
-        "http-400-optimizer",
-        "A Process that has Optimizer as steps cannot be executed through CloudWorks.",
-        "The process contains an Optimizer step, which CloudWorks cannot run.",
-        "Remove the Optimizer step from the process in the model, or run it outside CloudWorks.",
-        "remove Optimizer step",
-        pattern=r"optimizer as steps",
-    ),
-    _http(
-        400,
-        "http-400-actions-undefined",
-        "Action(s) you included, {action_ids} are not defined in your Anaplan model.",
-        "The integration names actions that are not in the model (deleted, or another model).",
-        "Find the current ids with list_model_objects and fix them with update_integration.",
-        "list_model_objects + update_integration",
-        pattern=r"action\(s\) you included.*not defined",
-    ),
-    _http(
-        400,
-        "http-400-api-version",
-        "This API version is not supported for this request",
-        "The endpoint is not available in the API version used in the URL.",
-        "Use the /2/0 base URL.",
-        "use API version 2/0",
-    ),
-    _http(
-        400,
-        "http-400-invalid-dataset",
-        "Invalid Dataset",
-        "The BigQuery dataset of the connection does not exist or is misspelt.",
-        "Correct the dataset with update_connection.",
-        "update_connection: dataset",
-        source=f"{API_TABLE}; {HELP_BIGQUERY}",
-    ),
-    _http(
-        400,
-        "http-400-dataset-access",
-        "Dataset access denied",
-        "The BigQuery service account cannot use the dataset. It needs BigQuery Data Editor on the "
-        "dataset, and bigquery.jobUser and bigquery.user on the project.",
-        "Grant those roles to the service account in Google Cloud; update_connection if the key "
-        "changed.",
-        "grant BigQuery roles",
-        source=f"{API_TABLE}; {HELP_BIGQUERY}",
-    ),
-    _http(
-        400,
-        "http-400-field-error",
-        "{field error}",
-        "A field in the request is invalid (e.g. 'Invalid value for integration_id' when a "
-        "schedule body lacks integrationId).",
-        "Correct the named field and resend.",
-        "fix the named field",
-        pattern=r"^invalid value for \S+",
-    ),
-    _http(
-        400,
-        "http-400-header",
-        "{header name}",
-        "A request header is missing or malformed.",
-        "Check the Authorization and Content-Type headers.",
-        "fix the named header",
-        pattern=r"^(authorization|content-type|accept|x-[\w-]+)$",
-    ),
-    _http(
-        400,
-        "http-400-parameter",
-        "{request parameter name}",
-        "A parameter of the request is missing or has the wrong format.",
-        "Correct the named parameter and resend.",
-        "fix the named parameter",
-        pattern=r"^[a-z_][\w.\[\]]*$",
-    ),
-    _http(
-        401,
-        "http-401-token",
-        "Unauthorized",
-        "The authentication token is missing, expired (tokens last 35 minutes) or was logged out.",
-        "Sign in again; the server re-authenticates on its own when it can.",
-        "re-authenticate",
-        pattern=r".",
-        source=HELP_TROUBLE,
-        confidence="observed",
-    ),
-    _http(
-        403,
-        "http-403-not-authorized",
-        "Not Authorized",
-        "The token is expired, or the user lacks the rights for this call.",
-        "Re-authenticate; if the token is valid, check the user's role or contact Anaplan support.",
-        "re-authenticate, check role",
-        pattern=r"^not authori[sz]ed",
-    ),
-    _http(
-        403,
-        "http-403-not-permitted",
-        "Not Permitted",
-        "The user's role does not allow this CloudWorks operation.",
-        "Ask a tenant administrator for the Integration Admin role.",
-        "needs Integration Admin role",
-        source=CONTRACT_LIVE,
-        confidence="observed",
-    ),
-    _http(
-        452,
-        "http-452-not-entitled",
-        "Tenant not entitled",
-        "Role denial on the schedule and dump endpoints: the user lacks the needed role.",
-        "Ask a tenant administrator for the Integration Admin role.",
-        "needs Integration Admin role",
-        source="contract §7.1 and §3.1",
-        confidence="observed",
-    ),
-    _http(
-        404,
-        "http-404-no-dump",
-        "Your integration run was successful / no errors",
-        "The run produced no failure dump, so there are no rejected rows to show.",
-        "Use get_run_errors; a dump exists only when failureDumpGenerated is true.",
-        "no dump: use get_run_errors",
-        pattern=r"successful / no errors|no errors",
-        source="contract §3.1",
-        confidence="observed",
-    ),
-    _http(
-        404,
-        "http-404-not-found",
-        "Resource not found",
-        "The id does not exist (wrong or deleted). A cancel right after starting a run also gets "
-        "this while the run is still queued.",
-        "Check the id; for a cancel, wait a few seconds and call cancel_run again.",
-        "check the id",
-    ),
-    _http(
-        404,
-        "http-404-connection-id",
-        "Invalid connection_id",
-        "The connectionId does not exist.",
-        "Use an existing connection id and update_integration to point the job at it.",
-        "update_integration: valid connection",
-    ),
-    _http(
-        409,
-        "http-409-already-running",
-        "Integration is already running",
-        "Only one run per integration at a time; deletes and edits are also refused during a run.",
-        "Wait for the run to end, or stop it with cancel_run, then retry.",
-        "wait, or cancel_run",
-    ),
-    _http(
-        409,
-        "http-409-not-running",
-        "is not in running state",
-        "cancel_run was called on an integration with no run in progress.",
-        "Nothing to cancel; check the latest run instead.",
-        "nothing to cancel",
-        pattern=r"not in running state",
-        source="contract §2",
-        confidence="observed",
-    ),
-    _http(
-        409,
-        "http-409-referenced",
-        "The resource is being referenced",
-        "The resource is used by a flow or an integration, so it cannot be deleted.",
-        "Remove it from the flow with update_flow (or delete the flow) first.",
-        "update_flow to drop the reference",
-    ),
-    _http(
-        409,
-        "http-409-single-job",
-        "Only a single job is supported by import/export integration",
-        "An import or export integration can have only one job.",
-        "Keep one job with update_integration; use a process or a flow for more.",
-        "update_integration: one job",
-    ),
-    _http(
-        409,
-        "http-409-tenant-limit",
-        "Total number of integrations exceeded the limit",
-        "The tenant has reached its maximum of integrations and flows (500 by default).",
-        "Delete unused integrations or flows before creating more.",
-        "delete unused integrations",
-    ),
-    _http(
-        500,
-        "http-500-model-not-found",
-        "Model Not Found Error",
-        "The integration's model no longer exists or was moved.",
-        "Check the model; point the integration at a live model with update_integration.",
-        "update_integration: live model",
-    ),
-    _http(
-        500,
-        "http-500-running-delete",
-        "A running integration cannot be deleted",
-        "A delete was sent while the integration was running (live tenants answer 409).",
-        "Wait for the run to end, or cancel_run, then delete.",
-        "wait, or cancel_run",
-    ),
-    _http(
-        500,
-        "http-500-s3-count",
-        "Unable to retrieve S3 files, count too high",
-        "The bucket holds too many files for CloudWorks to list.",
-        "Use a bucket or prefix with fewer files.",
-        "fewer files in bucket",
-    ),
-    _http(
-        (500, 400),
-        "http-500-duplicate-name",
-        "Duplicate resource name not allowed",
-        "A resource with that name already exists (a second notification for an integration too).",
-        "Choose a unique name, or update the existing resource.",
-        "use a unique name",
-    ),
-    _http(
-        500,
-        "http-500-internal",
-        "Internal server error",
-        "A server-side fault in CloudWorks.",
-        _SUPPORT,
-        "retry, then Anaplan support",
-    ),
-    _http(
-        500,
-        "http-500-anaplan-connection",
-        "Anaplan Connection Error",
-        "CloudWorks could not reach the Anaplan platform.",
-        _SUPPORT,
-        "retry, then Anaplan support",
-    ),
-    _http(
-        503,
-        "http-503-workspace-model",
-        "Invalid workspace or model",
-        "The workspace or model id of the integration is invalid.",
-        "Check workspaceId and modelId; fix them with update_integration.",
-        "update_integration: ids",
-    ),
-    _http(
-        503,
-        "http-503-trigger",
-        "Integration trigger error",
-        "CloudWorks could not start the run.",
-        _SUPPORT,
-        "retry, then Anaplan support",
-    ),
-    _http(
-        429,
-        "http-429-rate-limit",
-        "Too many requests",
-        "The API rate limit was hit.",
-        "Wait and retry with backoff.",
-        "back off and retry",
-        pattern=r".",
-        source=HELP_TROUBLE,
-    ),
-)
+_HTTP = tuple(_http(row) for row in ADVICE if row.title)
 
 _CODES = (
     _entry(

@@ -31,6 +31,7 @@ MCP_TOOLS = frozenset(
         "set_schedule_status",
         "schedule_integration",
         "list_model_objects",
+        "list_integrations",
         "cancel_run",
         "update_flow",
         "run_flow",

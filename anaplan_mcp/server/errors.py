@@ -1,8 +1,8 @@
 """The one place where client failures become messages the model can act on.
 
 The SDK hides the text of any exception that is not a `ToolError` ("Error executing tool x"), so every
-`CloudWorksError` is translated here into a `ToolError` that keeps CloudWorks' own message and names the
-next tool to call.
+`CloudWorksError` is translated here into a `ToolError` that keeps CloudWorks' own message and gives the
+advice table's one hint for its cause (cloudworks/advice.py), with the tools to call.
 """
 
 from __future__ import annotations
@@ -19,12 +19,10 @@ from anaplan_mcp.cloudworks.errors import (
     AuthenticationError,
     CloudWorksError,
     ConflictError,
-    EndpointNotFoundError,
     InvalidInputError,
-    NotFoundError,
     ServerError,
 )
-from anaplan_mcp.diagnosis.knowledge import explain_status
+from anaplan_mcp.diagnosis.advice import render, sentence
 
 # Set for each request of a `--token-passthrough` server: a refused token is then the caller's own.
 CALLER_TOKENS: ContextVar[bool] = ContextVar("anaplan_mcp_caller_tokens", default=False)
@@ -46,71 +44,40 @@ def a_or_an(word: str) -> str:
     return f"{'an' if vowel else 'a'} {word}"
 
 
-# Run ids come from run histories and flows; a flow run is readable only while it is its flow's
-# latest run (contract sheet §4.2), and a run just started may not be visible yet (§2).
-RUN_NOT_FOUND = (
-    "No integration run has this id. get_run_history with an integration_id lists run ids; "
-    "get_run_status takes a flow's latest run id (list_flows, get_flow) and gives its steps' "
-    "run ids, but an older flow run cannot be read. A run started seconds ago may not show yet."
-)
-# Which listing gives valid ids, by the resource a failing path names (longest match first).
-_LISTINGS = (
-    ("/integrationflows", "list_flows"),
-    ("/connections", "list_connections"),
-    ("/notification", "get_integration (its notification_id)"),
-    ("/runerror/", "get_run_history (run ids)"),
-    ("/run/", "get_run_history (run ids)"),
-    ("/runs/", "list_integrations"),
-    ("/workspaces", "list_model_objects"),
-    ("/models", "list_model_objects"),
-    ("/integrations", "list_integrations"),
-)
-
-
-def _listing_for(path: str) -> str:
-    return next((tool for fragment, tool in _LISTINGS if fragment in path), "list_integrations")
-
-
 def to_tool_error(exc: CloudWorksError) -> ToolError:
-    """A `ToolError` whose text is the API's failure plus the next step."""
+    """A `ToolError` whose text is the API's failure plus its one piece of advice."""
     if isinstance(exc, InvalidInputError):
         return InputError(str(exc))
-    if isinstance(exc, EndpointNotFoundError):
-        return ToolError(
-            f"{exc.plain}. The server's CloudWorks URL looks wrong for this tenant: "
-            "run `anaplan-mcp check` and set ANAPLAN_REGION or ANAPLAN_CLOUDWORKS_URL."
-        )
-    if isinstance(exc, NotFoundError) and re.search(r"/integrations/run(error)?/", exc.path):
-        return ToolError(f"{exc.plain}. {RUN_NOT_FOUND}")
-    if isinstance(exc, NotFoundError):
-        return ToolError(f"{exc.plain}. Call {_listing_for(exc.path)} for valid ids.")
-    if isinstance(exc, ConflictError):
-        return ToolError(f"{exc.plain}. {conflict_advice(exc)}")
     refused = PERSON_REFUSED.get()
     if isinstance(exc, AuthenticationError) and refused is not None:
         refused()
-        return ToolError(
-            f"{exc.plain}. Anaplan refused your sign-in: repeat the call (the server renews it; "
-            "if Anaplan ended it, your client asks you to sign in again)."
-        )
-    if isinstance(exc, AuthenticationError) and CALLER_TOKENS.get():
-        return ToolError(
-            f"{exc.plain}. This server uses each caller's own Anaplan token: send "
-            "`Authorization: AnaplanAuthToken <token>` with every MCP request (a fresh token if "
-            "it expired or was logged out)."
-        )
-    if isinstance(exc, AuthenticationError):
-        return ToolError(
-            f"{exc.plain}. The server's Anaplan credentials were refused: the operator should run "
-            "`anaplan-mcp check`."
-        )
     if isinstance(exc, APIStatusError):
-        # A documented message has its own fix in the knowledge base; else the class's hint.
-        entry = explain_status(exc.status_code, exc.server_message or "")
-        return ToolError(f"{exc.plain}. {entry.fix}" if entry else f"{exc}.")
+        return ToolError(f"{exc.plain}. {_advice(exc)}")
     if isinstance(exc, APIConnectionError):
         return ToolError(f"{exc}.")
     return ToolError(str(exc))
+
+
+def _advice(exc: APIStatusError) -> str:
+    """The advice table's row for the error, with the tools to call (diagnosis/advice.py).
+
+    Things only the server knows change how the row is carried out, never what it says: a
+    `--oauth` caller's sign-in is renewed by the server, a `--token-passthrough` caller signs in
+    with its own token, and a 409 on a known resource gets the exact calls for it.
+    """
+    row = exc.advice
+    if isinstance(exc, AuthenticationError) and PERSON_REFUSED.get() is not None:
+        return (
+            "Anaplan refused your sign-in: repeat the call (the server renews it; if Anaplan "
+            "ended it, your client asks you to sign in again)."
+        )
+    if isinstance(exc, AuthenticationError) and CALLER_TOKENS.get():
+        return (
+            f"{sentence(row.advice)}: this server uses each caller's own Anaplan token, sent as "
+            "`Authorization: AnaplanAuthToken <token>` with every MCP request."
+        )
+    calls = conflict_calls(exc) if isinstance(exc, ConflictError) else ""
+    return f"{sentence(row.advice)}: {calls}." if calls else render(row, exc.path)
 
 
 _IDS = re.compile(r"/(integrationflows|connections|integrations)/([0-9a-f]{32})")
@@ -127,37 +94,31 @@ def _subject(path: str) -> tuple[str, str]:
     ), resource_id
 
 
-def conflict_advice(exc: ConflictError) -> str:
-    """What to do about a 409, following CloudWorks' own message (`ConflictError.reason`)."""
-    kind, resource_id = _subject(exc.path)
+def conflict_calls(exc: ConflictError) -> str:
+    """The calls that carry out a 409's advice on the resource its path names, else ""."""
+    kind, rid = _subject(exc.path)
     reason = exc.reason
     if reason == "running" and kind == "flow":
         return (
-            f"A step of flow {resource_id} is running: get_run_status with the flow's "
-            f"latest_run.run_id (get_flow) follows it; cancel_run with flow_id='{resource_id}' "
-            "stops it."
+            f"get_run_status with the flow's latest_run.run_id (get_flow) follows it; "
+            f"cancel_run with flow_id='{rid}' stops it"
         )
     if reason == "running" and kind == "integration":
         return (
-            f"Integration {resource_id} is running: get_run_history with "
-            f"integration_id='{resource_id}' lists the running run first (get_integration "
-            f"shows it as latest_run); cancel_run with integration_id='{resource_id}' stops it."
+            f"get_run_history with integration_id='{rid}' lists the running run first; "
+            f"cancel_run with integration_id='{rid}' stops it"
         )
-    if reason == "not_running":
-        subject = f"{kind} {resource_id}" if kind else "it"
-        return f"Nothing is running: {subject} has no run to cancel."
     if reason == "referenced" and kind == "connection":
         return (
-            f"Integrations use connection {resource_id}: point their jobs at another connection "
-            "(update_integration) or delete them first; get_integration shows a job's "
-            "connection_id."
+            f"integrations use connection {rid}: update_integration points their jobs elsewhere "
+            "(get_integration shows a job's connection_id), or delete them first"
         )
     if reason == "referenced" and kind == "integration":
         return (
-            f"A flow has integration {resource_id} as a step: remove the step (update_flow) or "
-            "delete the flow first; get_flow shows a flow's steps."
+            f"a flow has integration {rid} as a step: update_flow removes the step (get_flow "
+            "shows a flow's steps), or delete the flow first"
         )
-    return f"{exc.hint[:1].upper()}{exc.hint[1:]}." if exc.hint else "Check the state, then retry."
+    return ""
 
 
 def unconfirmed_start(

@@ -428,7 +428,7 @@ async def test_deleting_an_integration_a_flow_uses_says_so(client: mcp.Client) -
     assert result.is_error
     message = text(result)
     assert "The resource is being referenced" in message
-    assert f"A flow has integration {HEADCOUNT_IMPORT_ID} as a step" in message
+    assert f"a flow has integration {HEADCOUNT_IMPORT_ID} as a step" in message
     assert "update_flow" in message and "delete the flow first" in message
     assert "running" not in message and "cancel" not in message
 

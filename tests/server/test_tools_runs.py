@@ -270,7 +270,7 @@ async def test_deleting_a_connection_in_use_says_what_uses_it(client: mcp.Client
     assert result.is_error
     message = text(result)
     assert "The resource is being referenced" in message
-    assert f"Integrations use connection {SALES_S3_CONNECTION_ID}" in message
+    assert f"integrations use connection {SALES_S3_CONNECTION_ID}" in message
     assert "update_integration" in message and "delete them first" in message
     assert "running" not in message and "cancel" not in message
 
