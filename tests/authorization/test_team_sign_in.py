@@ -16,6 +16,7 @@ import httpx2
 import pytest
 
 from anaplan_mcp.sandbox.seed_data import user_guid
+from anaplan_mcp.sandbox.seed_ids import PRODUCTS_IMPORT_ID
 from tests.signing_in import MemoryStorage, person_client, serving_oauth
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
@@ -84,6 +85,18 @@ async def test_two_people_sign_in_in_parallel_and_each_is_themselves(
     text = log.read_text()
     assert "run it as ONE replica" in text
     assert f"signed in {JANE}" in text and f"signed in {RAJ}" in text
+
+
+async def test_a_write_is_audited_under_the_person_who_made_it(
+    server: tuple[str, Path], sandbox: str
+) -> None:
+    base, log = server
+    async with person_client(f"{base}/mcp", sandbox, RAJ) as client:
+        started = await client.call_tool("run_integration", {"integration_id": PRODUCTS_IMPORT_ID})
+    assert not started.is_error, started.content
+    run_id = (started.structured_content or {})["run_id"]
+    audited = [line for line in log.read_text().splitlines() if f"run_id={run_id}" in line]
+    assert len(audited) == 1 and audited[0].endswith(f"person={RAJ}"), audited
 
 
 async def test_metadata_and_unauthenticated_call(server: tuple[str, Path]) -> None:
