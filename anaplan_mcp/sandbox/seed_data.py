@@ -23,6 +23,7 @@ USERS = {
     SANDBOX_USER_ID: ("Sandbox", "User"),
     "jane.roe@example.com": ("Jane", "Roe"),
     "raj.patel@example.com": ("Raj", "Patel"),
+    "ana.silva@example.com": ("Ana", "Silva"),
 }
 
 PRODUCTS = ["Widget A", "Widget B", "Gadget C", "Gizmo D"]
