@@ -107,7 +107,46 @@ def _documents(body: object, status: int = 200) -> tuple[ClientDocuments, list[s
         fetched.append(str(request.url))
         return httpx2.Response(status, content=json.dumps(body).encode())
 
-    return ClientDocuments(MemoryStore(), transport=httpx2.MockTransport(answer)), fetched
+    async def public(host: str) -> list[str]:
+        return ["93.184.215.14"]
+
+    documents = ClientDocuments(
+        MemoryStore(), transport=httpx2.MockTransport(answer), resolve=public
+    )
+    return documents, fetched
+
+
+@pytest.mark.parametrize(
+    ("url", "addresses"),
+    [
+        ("https://127.0.0.1/doc", []),
+        ("https://[::1]/doc", []),
+        ("https://10.0.0.7/doc", []),
+        ("https://169.254.169.254/latest/meta-data", []),
+        ("https://intranet.example.com/doc", ["192.168.1.20"]),
+        ("https://mixed.example.com/doc", ["93.184.215.14", "10.1.2.3"]),
+        ("https://unknown.example.com/doc", None),
+    ],
+)
+async def test_a_client_document_on_a_non_public_address_is_never_fetched(
+    url: str, addresses: list[str] | None
+) -> None:
+    fetched: list[str] = []
+
+    def answer(request: httpx2.Request) -> httpx2.Response:
+        fetched.append(str(request.url))
+        return httpx2.Response(200, content=b"{}")
+
+    async def resolve(host: str) -> list[str]:
+        if addresses is None:
+            raise OSError("unknown host")
+        return addresses
+
+    documents = ClientDocuments(
+        MemoryStore(), transport=httpx2.MockTransport(answer), resolve=resolve
+    )
+    assert await documents.client(url) is None
+    assert fetched == []
 
 
 pytestmark = pytest.mark.anyio

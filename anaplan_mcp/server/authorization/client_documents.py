@@ -4,15 +4,20 @@ The MCP authorization spec (2025-11-25 on) prefers them to dynamic registration,
 server lacks them. The document is fetched when the client first appears, checked (its
 `client_id` is its own URL, its redirect URIs pass the same rule as a registration's, it claims no
 secret) and cached in the shared store for an hour, so a replica does not fetch it per request.
-The fetch follows no redirect and reads at most 64 KiB: the URL is the client's to choose.
+The fetch follows no redirect and reads at most 64 KiB: the URL is the client's to choose. For the
+same reason it is refused when the host names an address that is not on the public internet
+(loopback, private, link-local...): a client must not make the server read its own network.
 """
 
 from __future__ import annotations
 
 import logging
+import socket
+from collections.abc import Awaitable, Callable
 from ipaddress import ip_address
 from urllib.parse import urlsplit
 
+import anyio
 import httpx2
 from mcp.shared.auth import OAuthClientInformationFull
 from pydantic import ValidationError
@@ -47,14 +52,39 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+Resolve = Callable[[str], Awaitable[list[str]]]
+
+
+async def _addresses(host: str) -> list[str]:
+    found = await anyio.getaddrinfo(host, 443, type=socket.SOCK_STREAM)
+    return [str(address[4][0]) for address in found]
+
+
+async def _public_host(host: str, resolve: Resolve) -> bool:
+    """Whether every address `host` names is a global one (a literal address is its own)."""
+    try:
+        addresses = [str(ip_address(host))]
+    except ValueError:
+        try:
+            addresses = await resolve(host)
+        except OSError:
+            return False
+    return bool(addresses) and all(ip_address(a.split("%")[0]).is_global for a in addresses)
+
+
 class ClientDocuments:
     """Resolves URL client ids to client records."""
 
     def __init__(
-        self, store: AuthorizationStore, *, transport: httpx2.AsyncBaseTransport | None = None
+        self,
+        store: AuthorizationStore,
+        *,
+        transport: httpx2.AsyncBaseTransport | None = None,
+        resolve: Resolve = _addresses,
     ) -> None:
         self._store = store
         self._transport = transport
+        self._resolve = resolve
 
     @staticmethod
     def is_document_id(client_id: str) -> bool:
@@ -71,6 +101,9 @@ class ClientDocuments:
         return found
 
     async def _fetch(self, url: str) -> OAuthClientInformationFull | None:
+        if not await _public_host(urlsplit(url).hostname or "", self._resolve):
+            logger.info("client document %s refused: its host is not a public address", url)
+            return None
         try:
             async with (
                 httpx2.AsyncClient(
