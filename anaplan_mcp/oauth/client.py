@@ -29,22 +29,29 @@ SCOPE = "openid profile email offline_access"
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 SLOW_DOWN_STEP = 5.0  # RFC 8628 §3.5: each slow_down adds 5 seconds to the polling interval
 _TIMEOUT = 30.0
+# Where a tenant administrator registers OAuth clients (and finds their ids and secrets).
+REGISTER_AT = "Anaplan Administration > Security > OAuth Clients"
+LOGIN_AGAIN = "run `anaplan-mcp login` again"  # the fix of every sign-in that has ended
 
 # What a person does about each error code; the service's own description follows when it has one.
 _ADVICE = {
     "invalid_client": "the OAuth client is unknown or its secret is wrong: check "
-    "ANAPLAN_OAUTH_CLIENT_ID and ANAPLAN_OAUTH_CLIENT_SECRET (Anaplan Administration > OAuth clients)",
+    f"ANAPLAN_OAUTH_CLIENT_ID and ANAPLAN_OAUTH_CLIENT_SECRET ({REGISTER_AT})",
     "unauthorized_client": "this OAuth client may not use this grant: use an authorization-code "
     "client for `anaplan-mcp login` and a device-grant client for `anaplan-mcp login --device`",
-    "invalid_grant": "the sign-in has ended or was already used: run `anaplan-mcp login` again",
-    "access_denied": "the sign-in was denied: run `anaplan-mcp login` again and allow access",
+    "invalid_grant": f"the sign-in has ended or was already used: {LOGIN_AGAIN}",
+    "access_denied": f"the sign-in was denied: {LOGIN_AGAIN} and allow access",
     "expired_token": "the device code expired before it was approved: run "
     "`anaplan-mcp login --device` again and approve it sooner",
     "invalid_scope": "the service refused the requested scope; check the OAuth client's settings",
     "unsupported_grant_type": "the service does not offer this grant at ANAPLAN_OAUTH_URL; check "
     "the URL (the OAuth host is {region}.app.anaplan.com)",
     "invalid_request": "the service refused the request as malformed; check ANAPLAN_OAUTH_URL",
+    "no_refresh_token": f"allow the offline_access scope for the OAuth client in {REGISTER_AT}",
+    "invalid_response": "check ANAPLAN_OAUTH_URL (the OAuth host is {region}.app.anaplan.com)",
 }
+# Any other code: the client's registration is where a person can look.
+_OTHER = f"check the OAuth client in {REGISTER_AT}, then {LOGIN_AGAIN}"
 
 
 class OAuthError(CloudWorksError):
@@ -54,10 +61,18 @@ class OAuthError(CloudWorksError):
         self.error = error
         self.description = description
         self.status_code = status_code
-        advice = _ADVICE.get(error, "")
         said = f" ({description})" if description else ""
-        super().__init__(
-            f"Anaplan OAuth refused: {error}{said}" + (f"; {advice}" if advice else "")
+        super().__init__(f"Anaplan OAuth refused: {error}{said}; {_ADVICE.get(error, _OTHER)}")
+
+
+class RefreshAnswerLost(APIConnectionError):
+    """A refresh was sent and its answer lost: the service may have rotated (spent) the token."""
+
+    def _line(self) -> str:
+        return (
+            f"the answer to the sign-in's refresh ({self.method} {self.path} to {self.host}) was "
+            f"lost ({self.reason}), and the service may have used up the sign-in's refresh token: "
+            f"try again, and if the sign-in is refused, {LOGIN_AGAIN}"
         )
 
 
@@ -175,7 +190,16 @@ class AnaplanOAuthClient:
 
     async def refresh(self, refresh_token: str) -> OAuthTokens:
         """`POST /oauth/token` grant_type=refresh_token: a new pair; `refresh_token` is spent."""
-        return await self._token({"grant_type": "refresh_token", "refresh_token": refresh_token})
+        try:
+            return await self._token(
+                {"grant_type": "refresh_token", "refresh_token": refresh_token}
+            )
+        except APIConnectionError as exc:
+            if not exc.may_have_reached_server:
+                raise
+            raise RefreshAnswerLost(
+                exc.reason, method=exc.method, path=exc.path, host=exc.host
+            ) from None
 
     async def start_device(self) -> DeviceAuthorization:
         """`POST /oauth/device/code`: a user code for the person and a device code to poll with."""
@@ -228,9 +252,7 @@ class AnaplanOAuthClient:
         if not (isinstance(access, str) and access and isinstance(refresh, str) and refresh):
             # Without a refresh token the sign-in would end in 35 minutes: say so now.
             raise OAuthError(
-                "invalid_response",
-                "the token answer lacks an access or refresh token (is offline_access allowed "
-                "for this OAuth client?)",
+                "no_refresh_token", "the token answer lacks an access or refresh token"
             )
         scope = data.get("scope")
         return OAuthTokens(
@@ -268,8 +290,7 @@ class AnaplanOAuthClient:
             )
         raise OAuthError(
             "invalid_response",
-            f"HTTP {response.status_code} from POST {path} without an OAuth answer; check "
-            "ANAPLAN_OAUTH_URL (the OAuth host is {region}.app.anaplan.com)",
+            f"HTTP {response.status_code} from POST {path} without an OAuth answer",
             status_code=response.status_code,
         )
 

@@ -15,11 +15,9 @@ from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
 from anaplan_mcp.cloudworks.errors import CloudWorksError
-from anaplan_mcp.oauth.client import AnaplanOAuthClient, OAuthError, OAuthTokens
+from anaplan_mcp.oauth.client import LOGIN_AGAIN, AnaplanOAuthClient, OAuthError, OAuthTokens
 
 logger = logging.getLogger(__name__)
-
-LOGIN_AGAIN = "run `anaplan-mcp login` again"
 
 
 class SignInStore(Protocol):
@@ -44,6 +42,10 @@ class SignInLost(CloudWorksError):
 
 class SignInStoreError(CloudWorksError):
     """The store cannot be read or written; the message names it and the fix."""
+
+
+class SignInStoreCorrupt(SignInStoreError):
+    """The store holds something that is not a sign-in: a new one replaces it, `forget` drops it."""
 
 
 def no_sign_in() -> SignInLost:
