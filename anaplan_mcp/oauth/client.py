@@ -2,7 +2,7 @@
 
 The host is `{region}.app.anaplan.com`, not the auth service. Bodies are JSON, as Anaplan's own
 documentation and Postman collection send them. Errors are RFC 6749 §5.2 / RFC 8628 §3.5
-`{error, error_description}` and become `OAuthError`, whose text names the fix and never a token.
+`{error, error_description}` and become `OAuthError` (oauth/errors.py).
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from urllib.parse import urlencode
 import anyio
 import httpx2
 
-from anaplan_mcp.cloudworks.errors import APIConnectionError, CloudWorksError
+from anaplan_mcp.cloudworks.errors import APIConnectionError
+from anaplan_mcp.oauth.errors import OAuthError, RefreshAnswerLost
 
 logger = logging.getLogger(__name__)
 
@@ -29,51 +30,6 @@ SCOPE = "openid profile email offline_access"
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 SLOW_DOWN_STEP = 5.0  # RFC 8628 §3.5: each slow_down adds 5 seconds to the polling interval
 _TIMEOUT = 30.0
-# Where a tenant administrator registers OAuth clients (and finds their ids and secrets).
-REGISTER_AT = "Anaplan Administration > Security > OAuth Clients"
-LOGIN_AGAIN = "run `anaplan-mcp login` again"  # the fix of every sign-in that has ended
-
-# What a person does about each error code; the service's own description follows when it has one.
-_ADVICE = {
-    "invalid_client": "the OAuth client is unknown or its secret is wrong: check "
-    f"ANAPLAN_OAUTH_CLIENT_ID and ANAPLAN_OAUTH_CLIENT_SECRET ({REGISTER_AT})",
-    "unauthorized_client": "this OAuth client may not use this grant: use an authorization-code "
-    "client for `anaplan-mcp login` and a device-grant client for `anaplan-mcp login --device`",
-    "invalid_grant": f"the sign-in has ended or was already used: {LOGIN_AGAIN}",
-    "access_denied": f"the sign-in was denied: {LOGIN_AGAIN} and allow access",
-    "expired_token": "the device code expired before it was approved: run "
-    "`anaplan-mcp login --device` again and approve it sooner",
-    "invalid_scope": "the service refused the requested scope; check the OAuth client's settings",
-    "unsupported_grant_type": "the service does not offer this grant at ANAPLAN_OAUTH_URL; check "
-    "the URL (the OAuth host is {region}.app.anaplan.com)",
-    "invalid_request": "the service refused the request as malformed; check ANAPLAN_OAUTH_URL",
-    "no_refresh_token": f"allow the offline_access scope for the OAuth client in {REGISTER_AT}",
-    "invalid_response": "check ANAPLAN_OAUTH_URL (the OAuth host is {region}.app.anaplan.com)",
-}
-# Any other code: the client's registration is where a person can look.
-_OTHER = f"check the OAuth client in {REGISTER_AT}, then {LOGIN_AGAIN}"
-
-
-class OAuthError(CloudWorksError):
-    """The OAuth service refused (`error` is the RFC code) or answered something unusable."""
-
-    def __init__(self, error: str, description: str = "", *, status_code: int | None = None):
-        self.error = error
-        self.description = description
-        self.status_code = status_code
-        said = f" ({description})" if description else ""
-        super().__init__(f"Anaplan OAuth refused: {error}{said}; {_ADVICE.get(error, _OTHER)}")
-
-
-class RefreshAnswerLost(APIConnectionError):
-    """A refresh was sent and its answer lost: the service may have rotated (spent) the token."""
-
-    def _line(self) -> str:
-        return (
-            f"the answer to the sign-in's refresh ({self.method} {self.path} to {self.host}) was "
-            f"lost ({self.reason}), and the service may have used up the sign-in's refresh token: "
-            f"try again, and if the sign-in is refused, {LOGIN_AGAIN}"
-        )
 
 
 @dataclass(frozen=True, repr=False)

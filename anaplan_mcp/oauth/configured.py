@@ -9,7 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from anaplan_mcp.oauth.client import REGISTER_AT, AnaplanOAuthClient
+from anaplan_mcp.oauth.client import AnaplanOAuthClient
+from anaplan_mcp.oauth.errors import REGISTER_AT
 from anaplan_mcp.oauth.store import (
     FileSignInStore,
     KeyringSignInStore,

@@ -27,10 +27,10 @@ import anyio.to_thread
 import httpx2
 
 from anaplan_mcp.cloudworks import CloudWorksError, TokenAuth, endpoints_for
-from anaplan_mcp.oauth.client import LOGIN_AGAIN, REGISTER_AT, OAuthTokens, pkce_pair
+from anaplan_mcp.oauth.client import OAuthTokens, pkce_pair
 from anaplan_mcp.oauth.configured import client_id, desktop_store, oauth_client
+from anaplan_mcp.oauth.errors import LOGIN_AGAIN, REGISTER_AT, SignInStoreCorrupt
 from anaplan_mcp.oauth.loopback import LoginError, bind, wait_for_answer
-from anaplan_mcp.oauth.rotation import SignInStoreCorrupt
 from anaplan_mcp.settings import Settings
 
 if TYPE_CHECKING:

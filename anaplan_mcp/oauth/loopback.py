@@ -20,7 +20,7 @@ import anyio
 from anyio.abc import SocketListener, SocketStream
 from anyio.streams.memory import MemoryObjectSendStream
 
-from anaplan_mcp.oauth.client import LOGIN_AGAIN
+from anaplan_mcp.oauth.errors import LOGIN_AGAIN
 
 REQUEST_SECONDS = 10.0  # a browser that connects and sends nothing (a preconnect) is let go
 MAX_REQUEST_HEAD = 16 * 1024

@@ -24,8 +24,8 @@ import anyio
 import anyio.to_thread
 import filelock
 
-from anaplan_mcp.oauth.client import LOGIN_AGAIN, OAuthTokens
-from anaplan_mcp.oauth.rotation import SignInStoreCorrupt, SignInStoreError
+from anaplan_mcp.oauth.client import OAuthTokens
+from anaplan_mcp.oauth.errors import LOGIN_AGAIN, SignInStoreCorrupt, SignInStoreError
 
 logger = logging.getLogger(__name__)
 
