@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from anaplan_mcp.cloudworks import CloudWorksClient, CloudWorksError
-from anaplan_mcp.cloudworks.errors import APIConnectionError, APIStatusError
+from anaplan_mcp.cloudworks.errors import APIStatusError
 from anaplan_mcp.settings import Settings
 
 Write = Callable[[str], None]
@@ -24,11 +24,12 @@ _URLS = {"CloudWorks": "ANAPLAN_CLOUDWORKS_URL", "Integration API": "ANAPLAN_API
 
 
 def _fix_for(exc: CloudWorksError, step: str) -> str:
-    """The advice table's row for a person checking the setup (its `setup`, else its advice)."""
-    if isinstance(exc, APIConnectionError):
-        return ""  # its message already names the host, the cause and the settings to check
+    """The advice table's row for a person checking the setup (its `setup`, else its advice).
+
+    Only an API's error status needs the table: every other error (a lost connection, a sign-in
+    that ended, an unreadable store, an OAuth refusal) already ends with its one fix."""
     if not isinstance(exc, APIStatusError):
-        return "see the message above"
+        return ""
     row = exc.advice
     return row.setup.format(url=_URLS.get(step, "ANAPLAN_AUTH_URL")) or row.advice
 
@@ -53,8 +54,8 @@ async def _oauth_sign_in(settings: Settings, client: CloudWorksClient) -> str:
     """Who the stored OAuth sign-in is, and until when its access token lasts. The token is the
     OAuth service's, so the Integration API says whose it is (`/token/validate` is for the auth
     service's own tokens); asking refreshes it first when it is due, as any call does."""
+    from anaplan_mcp.oauth.configured import desktop_store
     from anaplan_mcp.oauth.login import lasts_until, person
-    from anaplan_mcp.oauth.store import desktop_store
 
     who = person(await client.get_me())
     tokens = await desktop_store(settings).load()
@@ -67,7 +68,9 @@ async def run_check(settings: Settings, client: CloudWorksClient, write: Write) 
     where = client.endpoints
     mode = settings.auth_mode or "none"
     write(f"ok   configuration: {mode} authentication, region {settings.region}")
-    write(f"     cloudworks {where.cloudworks_url} | auth {where.auth_url} | api {where.api_url}")
+    # The auth service's URL only where it signs in: an OAuth sign-in is refreshed at the OAuth host.
+    signs_in = f"oauth {settings.oauth_url}" if mode == "oauth" else f"auth {where.auth_url}"
+    write(f"     cloudworks {where.cloudworks_url} | {signs_in} | api {where.api_url}")
 
     async def authenticate() -> str:
         token = await client.validate_token()

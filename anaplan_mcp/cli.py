@@ -353,11 +353,12 @@ def run_login(args: argparse.Namespace) -> int:
 
     from anaplan_mcp.cloudworks import CloudWorksError
     from anaplan_mcp.oauth import login
+    from anaplan_mcp.oauth.configured import client_id
 
     settings = _settings(args)
     if settings.sandbox:
         return _fail("login: ANAPLAN_MCP_SANDBOX is set, and the sandbox needs no sign-in")
-    login.client_id(settings)  # before anything is bound or opened
+    client_id(settings)  # before anything is bound or opened
 
     async def sign_in() -> str:
         grant = login.device_login if args.device else login.browser_login

@@ -361,7 +361,7 @@ class Settings(BaseSettings):
 
 def _signed_in(settings: Settings) -> bool:
     # The store module imports keyring: only when an OAuth client is configured.
-    from anaplan_mcp.oauth.store import stored_sign_in_exists
+    from anaplan_mcp.oauth.configured import stored_sign_in_exists
 
     return stored_sign_in_exists(settings)
 

@@ -289,7 +289,7 @@ def test_variables_are_set_one_per_assignment(readme: str) -> None:
     for where, text in (("README.md", readme), ("the sandbox banner", banner)):
         assert not re.search(r"\bANAPLAN_\w+=ANAPLAN_", text), f"{where}: chained assignment"
     exports = [line.strip() for line in banner.splitlines() if line.strip().startswith("export ")]
-    assert len(exports) == 2 and all(line in readme for line in exports), banner
+    assert len(exports) == 4 and all(line in readme for line in exports), banner
 
 
 def _free_port() -> int:

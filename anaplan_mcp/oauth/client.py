@@ -2,7 +2,7 @@
 
 The host is `{region}.app.anaplan.com`, not the auth service. Bodies are JSON, as Anaplan's own
 documentation and Postman collection send them. Errors are RFC 6749 §5.2 / RFC 8628 §3.5
-`{error, error_description}` and become `OAuthError`, whose text names the fix and never a token.
+`{error, error_description}` and become `OAuthError` (oauth/errors.py).
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from urllib.parse import urlencode
 import anyio
 import httpx2
 
-from anaplan_mcp.cloudworks.errors import APIConnectionError, CloudWorksError
+from anaplan_mcp.cloudworks.errors import APIConnectionError
+from anaplan_mcp.oauth.errors import OAuthError, RefreshAnswerLost
 
 logger = logging.getLogger(__name__)
 
@@ -29,36 +30,6 @@ SCOPE = "openid profile email offline_access"
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 SLOW_DOWN_STEP = 5.0  # RFC 8628 §3.5: each slow_down adds 5 seconds to the polling interval
 _TIMEOUT = 30.0
-
-# What a person does about each error code; the service's own description follows when it has one.
-_ADVICE = {
-    "invalid_client": "the OAuth client is unknown or its secret is wrong: check "
-    "ANAPLAN_OAUTH_CLIENT_ID and ANAPLAN_OAUTH_CLIENT_SECRET (Anaplan Administration > OAuth clients)",
-    "unauthorized_client": "this OAuth client may not use this grant: use an authorization-code "
-    "client for `anaplan-mcp login` and a device-grant client for `anaplan-mcp login --device`",
-    "invalid_grant": "the sign-in has ended or was already used: run `anaplan-mcp login` again",
-    "access_denied": "the sign-in was denied: run `anaplan-mcp login` again and allow access",
-    "expired_token": "the device code expired before it was approved: run "
-    "`anaplan-mcp login --device` again and approve it sooner",
-    "invalid_scope": "the service refused the requested scope; check the OAuth client's settings",
-    "unsupported_grant_type": "the service does not offer this grant at ANAPLAN_OAUTH_URL; check "
-    "the URL (the OAuth host is {region}.app.anaplan.com)",
-    "invalid_request": "the service refused the request as malformed; check ANAPLAN_OAUTH_URL",
-}
-
-
-class OAuthError(CloudWorksError):
-    """The OAuth service refused (`error` is the RFC code) or answered something unusable."""
-
-    def __init__(self, error: str, description: str = "", *, status_code: int | None = None):
-        self.error = error
-        self.description = description
-        self.status_code = status_code
-        advice = _ADVICE.get(error, "")
-        said = f" ({description})" if description else ""
-        super().__init__(
-            f"Anaplan OAuth refused: {error}{said}" + (f"; {advice}" if advice else "")
-        )
 
 
 @dataclass(frozen=True, repr=False)
@@ -175,7 +146,16 @@ class AnaplanOAuthClient:
 
     async def refresh(self, refresh_token: str) -> OAuthTokens:
         """`POST /oauth/token` grant_type=refresh_token: a new pair; `refresh_token` is spent."""
-        return await self._token({"grant_type": "refresh_token", "refresh_token": refresh_token})
+        try:
+            return await self._token(
+                {"grant_type": "refresh_token", "refresh_token": refresh_token}
+            )
+        except APIConnectionError as exc:
+            if not exc.may_have_reached_server:
+                raise
+            raise RefreshAnswerLost(
+                exc.reason, method=exc.method, path=exc.path, host=exc.host
+            ) from None
 
     async def start_device(self) -> DeviceAuthorization:
         """`POST /oauth/device/code`: a user code for the person and a device code to poll with."""
@@ -228,9 +208,7 @@ class AnaplanOAuthClient:
         if not (isinstance(access, str) and access and isinstance(refresh, str) and refresh):
             # Without a refresh token the sign-in would end in 35 minutes: say so now.
             raise OAuthError(
-                "invalid_response",
-                "the token answer lacks an access or refresh token (is offline_access allowed "
-                "for this OAuth client?)",
+                "no_refresh_token", "the token answer lacks an access or refresh token"
             )
         scope = data.get("scope")
         return OAuthTokens(
@@ -268,8 +246,7 @@ class AnaplanOAuthClient:
             )
         raise OAuthError(
             "invalid_response",
-            f"HTTP {response.status_code} from POST {path} without an OAuth answer; check "
-            "ANAPLAN_OAUTH_URL (the OAuth host is {region}.app.anaplan.com)",
+            f"HTTP {response.status_code} from POST {path} without an OAuth answer",
             status_code=response.status_code,
         )
 

@@ -27,10 +27,11 @@ import anyio.to_thread
 import httpx2
 
 from anaplan_mcp.cloudworks import CloudWorksError, TokenAuth, endpoints_for
-from anaplan_mcp.oauth.client import AnaplanOAuthClient, OAuthTokens, pkce_pair
+from anaplan_mcp.oauth.client import OAuthTokens, pkce_pair
+from anaplan_mcp.oauth.configured import client_id, desktop_store, oauth_client
+from anaplan_mcp.oauth.errors import LOGIN_AGAIN, REGISTER_AT, SignInStoreCorrupt
 from anaplan_mcp.oauth.loopback import LoginError, bind, wait_for_answer
-from anaplan_mcp.oauth.store import desktop_store
-from anaplan_mcp.settings import Settings, SettingsError
+from anaplan_mcp.settings import Settings
 
 if TYPE_CHECKING:
     from anaplan_mcp.models.users import User
@@ -39,34 +40,9 @@ Say = Callable[[str], None]
 Sleep = Callable[[float], Awaitable[Any]]
 
 LOGIN_LIMIT_SECONDS = 300.0  # how long the browser sign-in may take before login gives up
-REGISTER_AT = "Anaplan Administration > Security > OAuth Clients"
 # Error codes come back in the redirect's query: anything else there is not shown (it is the
 # browser's to send, so it may hold anything, terminal escapes included).
 _ERROR_CODE = re.compile(r"^[a-z_]{1,40}$")
-
-
-def client_id(settings: Settings) -> str:
-    """The configured OAuth client's id; missing, one line saying where a client comes from."""
-    if not settings.oauth_client_id:
-        raise SettingsError(
-            "ANAPLAN_OAUTH_CLIENT_ID is not set: register an OAuth client in "
-            f"{REGISTER_AT} (authorization code grant with the redirect URI "
-            f"{settings.oauth_redirect_uri}, or device grant for `login --device`) and set its id"
-        )
-    return settings.oauth_client_id
-
-
-def oauth_client(
-    settings: Settings, transport: httpx2.AsyncBaseTransport | None = None
-) -> AnaplanOAuthClient:
-    """The OAuth client of `settings` (a missing client id: see `client_id`)."""
-    secret = settings.oauth_client_secret
-    return AnaplanOAuthClient(
-        settings.oauth_url,
-        client_id(settings),
-        secret.get_secret_value() if secret else None,
-        transport=transport,
-    )
 
 
 # -- the authorization code grant, through the browser -------------------------------------------
@@ -78,25 +54,23 @@ def _code_from(answer: dict[str, str], state: str, redirect_uri: str) -> str:
     if not hmac.compare_digest(answer.get("state", ""), state):
         raise LoginError(
             f"the answer on {redirect_uri} does not carry this login's state (an old or forged "
-            "redirect); nothing was saved: run `anaplan-mcp login` again"
+            f"redirect); nothing was saved: {LOGIN_AGAIN}"
         )
     error = answer.get("error")
     if error == "access_denied":
         raise LoginError(
-            "the sign-in was denied in the browser (access_denied); nothing was saved: run "
-            "`anaplan-mcp login` again and allow access"
+            "the sign-in was denied in the browser (access_denied); nothing was saved: "
+            f"{LOGIN_AGAIN} and allow access"
         )
     if error is not None:
         shown = error if _ERROR_CODE.match(error) else "an error"
         raise LoginError(
             f"Anaplan answered {shown} instead of a sign-in; check the OAuth client in "
-            f"{REGISTER_AT}, then run `anaplan-mcp login` again"
+            f"{REGISTER_AT}, then {LOGIN_AGAIN}"
         )
     code = answer.get("code")
     if not code:
-        raise LoginError(
-            f"the answer on {redirect_uri} carried no code; run `anaplan-mcp login` again"
-        )
+        raise LoginError(f"the answer on {redirect_uri} carried no code; {LOGIN_AGAIN}")
     return code
 
 
@@ -233,13 +207,19 @@ async def keep(settings: Settings, tokens: OAuthTokens, *, transport: Any = None
 
 
 async def logout(settings: Settings) -> str:
-    """Forget the stored sign-in of the configured OAuth client; says what it did."""
+    """Forget the stored sign-in of the configured OAuth client; says what it did. A corrupt
+    record is forgotten too (it is of no use to anyone); an unreadable store is an error that
+    names it."""
     client = client_id(settings)
     store = desktop_store(settings)
     try:
         held = await store.load() is not None
-    except CloudWorksError:
-        held = True  # unreadable: forgetting it is the fix
+    except SignInStoreCorrupt:
+        await store.forget()
+        return (
+            f"Signed out: the sign-in kept for OAuth client {client} was corrupt and is removed; "
+            "to sign in again, run `anaplan-mcp login`"
+        )
     await store.forget()
     if not held:
         return f"No sign-in was stored for OAuth client {client}; nothing to forget"

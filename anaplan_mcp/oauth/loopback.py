@@ -20,6 +20,8 @@ import anyio
 from anyio.abc import SocketListener, SocketStream
 from anyio.streams.memory import MemoryObjectSendStream
 
+from anaplan_mcp.oauth.errors import LOGIN_AGAIN
+
 REQUEST_SECONDS = 10.0  # a browser that connects and sends nothing (a preconnect) is let go
 MAX_REQUEST_HEAD = 16 * 1024
 
@@ -120,7 +122,7 @@ async def wait_for_answer(
         group.cancel_scope.cancel()
     if answer is None:
         raise LoginError(
-            f"no sign-in came back within {limit / 60:g} minutes; run `anaplan-mcp login` again "
+            f"no sign-in came back within {limit / 60:g} minutes; {LOGIN_AGAIN} "
             "(or `anaplan-mcp login --device` where the browser cannot reach this machine)"
         )
     return answer

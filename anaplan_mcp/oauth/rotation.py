@@ -14,12 +14,25 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
-from anaplan_mcp.cloudworks.errors import CloudWorksError
-from anaplan_mcp.oauth.client import AnaplanOAuthClient, OAuthError, OAuthTokens
+from anaplan_mcp.oauth.client import AnaplanOAuthClient, OAuthTokens
+from anaplan_mcp.oauth.errors import (
+    LOGIN_AGAIN,
+    OAuthError,
+    SignInLost,
+    SignInStoreCorrupt,
+    SignInStoreError,
+)
 
 logger = logging.getLogger(__name__)
 
-LOGIN_AGAIN = "run `anaplan-mcp login` again"
+__all__ = [
+    "SignInLost",
+    "SignInStore",
+    "SignInStoreCorrupt",
+    "SignInStoreError",
+    "fresh_tokens",
+    "no_sign_in",
+]
 
 
 class SignInStore(Protocol):
@@ -36,14 +49,6 @@ class SignInStore(Protocol):
         ...
 
     async def forget(self) -> None: ...
-
-
-class SignInLost(CloudWorksError):
-    """The sign-in has ended: a refresh was refused and the store holds no newer token."""
-
-
-class SignInStoreError(CloudWorksError):
-    """The store cannot be read or written; the message names it and the fix."""
 
 
 def no_sign_in() -> SignInLost:

@@ -18,17 +18,14 @@ import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import anyio
 import anyio.to_thread
 import filelock
 
 from anaplan_mcp.oauth.client import OAuthTokens
-from anaplan_mcp.oauth.rotation import LOGIN_AGAIN, SignInStore, SignInStoreError
-
-if TYPE_CHECKING:
-    from anaplan_mcp.settings import Settings
+from anaplan_mcp.oauth.errors import LOGIN_AGAIN, SignInStoreCorrupt, SignInStoreError
 
 logger = logging.getLogger(__name__)
 
@@ -134,10 +131,14 @@ class FileSignInStore(_LockedStore):
         async with self.locked():
             await anyio.to_thread.run_sync(self._update, None)
 
-    def _corrupt(self) -> SignInStoreError:
-        return SignInStoreError(
-            f"the Anaplan sign-in store {self.path} is corrupt; delete it and {LOGIN_AGAIN} "
-            f"(or set {STORE_VARIABLE} to another file)"
+    def holds(self) -> bool:
+        """Whether a sign-in is kept for this key (read without the lock: writes are atomic)."""
+        return self.key in self._read()[1]
+
+    def _corrupt(self) -> SignInStoreCorrupt:
+        return SignInStoreCorrupt(
+            f"the Anaplan sign-in store {self.path} ({STORE_VARIABLE}) is corrupt; "
+            f"{LOGIN_AGAIN}, which replaces it"
         )
 
     def _read(self) -> tuple[bool, dict[str, Any]]:
@@ -164,11 +165,12 @@ class FileSignInStore(_LockedStore):
     def _update(self, tokens: OAuthTokens | None) -> None:
         try:
             sign_ins = self._read()[1]
-        except SignInStoreError as exc:
-            if tokens is None or "corrupt" not in str(exc):
-                raise
-            # A fresh sign-in replaces a file nobody can use; the other records in it were lost
-            # with its contents already.
+        except SignInStoreCorrupt:
+            # Nothing in a file nobody can parse is usable (the other records were lost with its
+            # contents already): a fresh sign-in replaces it, forgetting removes it.
+            if tokens is None:
+                self.path.unlink(missing_ok=True)
+                return
             logger.warning("replacing the corrupt sign-in store %s", self.path)
             sign_ins = {}
         if tokens is None:
@@ -224,6 +226,10 @@ class KeyringSignInStore(_LockedStore):
     def __repr__(self) -> str:
         return f"KeyringSignInStore(backend={type(self._backend).__name__!r})"
 
+    def holds(self) -> bool:
+        """Whether a sign-in is kept for this key."""
+        return self._backend.get_password(KEYRING_SERVICE, self.key) is not None
+
     def _refused(self, exc: Exception) -> SignInStoreError:
         return SignInStoreError(
             f"the OS keyring ({type(self._backend).__name__}) refused the Anaplan sign-in "
@@ -232,15 +238,15 @@ class KeyringSignInStore(_LockedStore):
         )
 
     async def _call(self, method: str, *args: str) -> Any:
-        from keyring.errors import KeyringError
+        from keyring.errors import KeyringError, PasswordDeleteError
 
         try:
             return await anyio.to_thread.run_sync(
                 getattr(self._backend, method), KEYRING_SERVICE, *args
             )
+        except PasswordDeleteError:
+            return None  # nothing stored: forgetting is done
         except KeyringError as exc:
-            if method == "delete_password" and type(exc).__name__ == "PasswordDeleteError":
-                return None  # nothing stored: forgetting is done
             raise self._refused(exc) from None
 
     async def load(self) -> OAuthTokens | None:
@@ -250,7 +256,7 @@ class KeyringSignInStore(_LockedStore):
         try:
             return OAuthTokens.from_dict(json.loads(text))
         except ValueError:
-            raise SignInStoreError(
+            raise SignInStoreCorrupt(
                 f"the Anaplan sign-in in the OS keyring (service {KEYRING_SERVICE}) is corrupt; "
                 f"{LOGIN_AGAIN}"
             ) from None
@@ -277,34 +283,3 @@ def usable_keyring() -> Any | None:
     if isinstance(backend, chainer.ChainerBackend) and not backend.backends:
         return None
     return backend
-
-
-def desktop_store(settings: Settings) -> SignInStore:
-    """The store of `settings`' OAuth client: the named file, else the keyring, else the file."""
-    if not settings.oauth_client_id:
-        raise SignInStoreError(
-            "ANAPLAN_OAUTH_CLIENT_ID is not set; set it to the OAuth client's id"
-        )
-    key = sign_in_key(settings.oauth_client_id, settings.oauth_url)
-    if settings.token_store is not None:
-        return FileSignInStore(Path(settings.token_store).expanduser(), key)
-    default = default_store_path()
-    backend = usable_keyring()
-    if backend is not None:
-        return KeyringSignInStore(backend, default.with_name(default.name + ".lock"), key)
-    return FileSignInStore(default, key)
-
-
-def stored_sign_in_exists(settings: Settings) -> bool:
-    """Whether `settings`' OAuth client has a sign-in stored; an unreadable store counts as one,
-    so that the server picks OAuth and then reports the store's problem instead of "no credentials".
-    """
-    store = desktop_store(settings)
-    try:
-        if isinstance(store, FileSignInStore):
-            return store.key in store._read()[1]
-        if isinstance(store, KeyringSignInStore):
-            return store._backend.get_password(KEYRING_SERVICE, store.key) is not None
-    except Exception:
-        return True
-    return False

@@ -9,6 +9,7 @@ import uvicorn
 
 from anaplan_mcp.sandbox.app import Sandbox, SandboxConfig
 from anaplan_mcp.sandbox.auth import SEEDED_PASSWORD, SEEDED_USER
+from anaplan_mcp.sandbox.oauth import CODE_CLIENT_ID, CODE_CLIENT_SECRET, DEVICE_CLIENT_ID
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +24,12 @@ def announce(host: str, port: int) -> str:
             f"  export ANAPLAN_CLOUDWORKS_URL={base}/2/0 ANAPLAN_API_URL={base}/2/0",
             f"  export ANAPLAN_AUTH_URL={base} ANAPLAN_USERNAME={SEEDED_USER} "
             f"ANAPLAN_PASSWORD={SEEDED_PASSWORD}",
+            "or, to sign in with OAuth instead, then `anaplan-mcp login --device`:",
+            f"  export ANAPLAN_OAUTH_URL={base}",
+            f"  export ANAPLAN_OAUTH_CLIENT_ID={DEVICE_CLIENT_ID}",
+            f"  (`anaplan-mcp login` in the browser: ANAPLAN_OAUTH_CLIENT_ID={CODE_CLIENT_ID} "
+            f"ANAPLAN_OAUTH_CLIENT_SECRET={CODE_CLIENT_SECRET}; POST {base}/_sandbox/oauth/approve "
+            "approves a sign-in as a seeded user)",
         ]
     )
 

@@ -60,16 +60,10 @@ def _auth(settings: Settings) -> AnaplanAuth:
         # --oauth: each call carries its signed-in person's token (authorization.RunAsPerson).
         return PassthroughAuth()
     if mode == "oauth" and settings.oauth_client_id:
-        from anaplan_mcp.oauth import AnaplanOAuthClient, OAuthAuth
-        from anaplan_mcp.oauth.store import desktop_store
+        from anaplan_mcp.oauth import OAuthAuth
+        from anaplan_mcp.oauth.configured import desktop_store, oauth_client
 
-        secret = settings.oauth_client_secret
-        client = AnaplanOAuthClient(
-            settings.oauth_url,
-            settings.oauth_client_id,
-            secret.get_secret_value() if secret else None,
-        )
-        return OAuthAuth(desktop_store(settings), client)
+        return OAuthAuth(desktop_store(settings), oauth_client(settings))
     if mode == "certificate" and settings.certificate and settings.private_key:
         password = settings.private_key_password
         try:

@@ -139,6 +139,9 @@ async def test_a_lost_refresh_answer_is_not_sent_again() -> None:
         await client(handler).refresh("RT0")
     assert calls == ["/oauth/token"]  # once: the service may already have rotated RT0
     assert caught.value.may_have_reached_server
+    message = str(caught.value)
+    assert "used up the sign-in's refresh token" in message and "login` again" in message
+    assert "RT0" not in message and "\n" not in message
 
 
 def device(now: float = 1000.0, *, interval: float = 5, lasts: float = 900) -> DeviceAuthorization:

@@ -27,6 +27,8 @@ from mcp import Client, StdioServerParameters
 
 from anaplan_mcp.cli import main
 from anaplan_mcp.oauth import login
+from anaplan_mcp.oauth.client import OAuthTokens
+from anaplan_mcp.oauth.store import FileSignInStore, sign_in_key
 from anaplan_mcp.sandbox.oauth import CODE_CLIENT_ID, CODE_CLIENT_SECRET, DEVICE_CLIENT_ID
 
 APPROVER = (
@@ -186,6 +188,7 @@ def test_browser_login_then_call_and_serve_use_the_sign_in(
     assert main(["check"]) == 0
     out = capsys.readouterr().out
     assert f"signed in as Jane Roe <{APPROVER}>" in out and "lasts until" in out
+    assert f"| oauth {env['ANAPLAN_OAUTH_URL']} |" in out and "| auth " not in out
     assert "FAIL" not in out
 
     async def over_stdio() -> Any:
@@ -357,3 +360,37 @@ def test_no_answer_within_the_limit_is_one_line(env: dict[str, str], browser: Br
     with pytest.raises(login.LoginError, match=r"no sign-in came back within .* login"):
         anyio.run(run)
     assert any("/auth/authorize?" in line for line in said)
+
+
+def _store(env: dict[str, str]) -> FileSignInStore:
+    key = sign_in_key(env["ANAPLAN_OAUTH_CLIENT_ID"], env["ANAPLAN_OAUTH_URL"])
+    return FileSignInStore(Path(env["ANAPLAN_MCP_TOKEN_STORE"]), key)
+
+
+def test_check_on_an_ended_sign_in_gives_its_one_fix(env: dict[str, str], capsys: Any) -> None:
+    ended = OAuthTokens("A" * 40, "R" * 40, 0.0)  # expired, and a refresh token nobody issued
+    anyio.run(_store(env).save, ended)
+    assert main(["check"]) == 1
+    out = capsys.readouterr().out
+    failed = [line for line in out.splitlines() if line.startswith("FAIL")]
+    assert len(failed) == 1 and "anaplan-mcp login` again" in failed[0], out
+    assert " - fix:" not in failed[0]  # the message's own fix, not a second one
+    assert "A" * 40 not in out and "R" * 40 not in out
+
+
+def test_a_corrupt_store_is_one_line_in_check_and_logout_forgets_it(
+    env: dict[str, str], capsys: Any
+) -> None:
+    path = Path(env["ANAPLAN_MCP_TOKEN_STORE"])
+    path.write_text("{not json")
+    assert main(["check"]) == 1
+    failed = [line for line in capsys.readouterr().out.splitlines() if line.startswith("FAIL")]
+    assert len(failed) == 1 and " - fix:" not in failed[0], failed
+    assert "ANAPLAN_MCP_TOKEN_STORE" in failed[0] and "anaplan-mcp login" in failed[0]
+
+    assert main(["logout"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("Signed out") and "corrupt" in captured.out, captured
+    assert not path.exists()
+    assert main(["logout"]) == 0
+    assert capsys.readouterr().out.startswith("No sign-in was stored")

@@ -13,14 +13,9 @@ import pytest
 from keyring.backends import fail
 
 from anaplan_mcp.oauth.client import OAuthTokens
+from anaplan_mcp.oauth.configured import desktop_store, stored_sign_in_exists
 from anaplan_mcp.oauth.rotation import SignInStoreError
-from anaplan_mcp.oauth.store import (
-    FileSignInStore,
-    KeyringSignInStore,
-    desktop_store,
-    sign_in_key,
-    stored_sign_in_exists,
-)
+from anaplan_mcp.oauth.store import FileSignInStore, KeyringSignInStore, sign_in_key
 from anaplan_mcp.settings import Settings
 from tests.oauth.fakes import MemoryKeyring
 
@@ -215,5 +210,6 @@ async def test_a_refusing_keyring_is_one_line_with_the_fix(
     for call in (store.load(), store.save(TOKENS)):
         with pytest.raises(SignInStoreError) as caught:
             await call
-        assert "ANAPLAN_MCP_TOKEN_STORE" in str(caught.value)
-        assert "MemoryKeyring" in str(caught.value)
+        message = str(caught.value)
+        assert "ANAPLAN_MCP_TOKEN_STORE" in message and "MemoryKeyring" in message
+        assert "secret" not in message and "\n" not in message
