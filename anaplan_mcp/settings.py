@@ -22,7 +22,7 @@ TOOLSETS = ("connections", "integrations", "runs", "schedules", "flows", "notifi
 # whatever ANAPLAN_MCP_TOOLSETS says, so it is not one of its choices.
 ALWAYS = "always"
 
-AuthMode = Literal["sandbox", "passthrough", "oauth", "certificate", "basic", "token"]
+AuthMode = Literal["sandbox", "per_person", "passthrough", "oauth", "certificate", "basic", "token"]
 # A wait for a run ends before a host gives up on the call: 60 s is the request timeout of the
 # MCP Inspector and of the official TypeScript client. A tool call may still ask for up to an hour.
 DEFAULT_WAIT_SECONDS = 45.0
@@ -338,10 +338,13 @@ class Settings(BaseSettings):
 
     @property
     def auth_mode(self) -> AuthMode | None:
-        """How the server reaches Anaplan: the sandbox, passthrough, a stored OAuth sign-in of the
-        configured client, certificate, basic, then a bare token (the first that applies)."""
+        """How the server reaches Anaplan: the sandbox, each person's own sign-in (serve --oauth),
+        passthrough, a stored OAuth sign-in of the configured client, certificate, basic, then a
+        bare token (the first that applies)."""
         if self.sandbox:
             return "sandbox"
+        if self.oauth:
+            return "per_person"  # the server's client id is for its people, not a desktop sign-in
         if self.token_passthrough:
             return "passthrough"
         if self.oauth_client_id and _signed_in(self):

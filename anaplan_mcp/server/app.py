@@ -56,7 +56,7 @@ touches Anaplan."""
 
 def _auth(settings: Settings) -> AnaplanAuth:
     mode = settings.auth_mode
-    if settings.oauth or mode == "passthrough":
+    if mode in ("per_person", "passthrough"):
         # --oauth: each call carries its signed-in person's token (authorization.RunAsPerson).
         return PassthroughAuth()
     if mode == "oauth" and settings.oauth_client_id:
