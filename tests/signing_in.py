@@ -89,7 +89,9 @@ class Browser:
         assert back.startswith(CLIENT_REDIRECT), back
         query = parse_qs(urlsplit(back).query)
         self.result = AuthorizationCodeResult(
-            code=query["code"][0], state=query.get("state", [None])[0]
+            code=query["code"][0],
+            state=query.get("state", [None])[0],
+            iss=query.get("iss", [None])[0],  # checked by the client: the server advertises it
         )
 
     async def code(self) -> AuthorizationCodeResult:

@@ -184,9 +184,15 @@ async def test_sixteen_clients_as_their_own_people_survive_a_killed_replica(
                 group.start_soon(_kill_when_due, run, processes[0])
             served = load.served_by(balancer.access_log, ports)
 
+    failed = [tool for lane in lanes for tool in lane.failed_in_flight]
+    # The run's figures, shown with `pytest -s` (and on failure).
+    print(
+        f"load: {run.done} calls by {CLIENTS} clients as {len(PEOPLE)} people; served {served}; "
+        f"{len(failed)} in flight on the killed replica failed, {len(run.repeated)} repeated "
+        f"fine; {len(run.errors)} other failures"
+    )
     assert run.errors == []
     assert run.done >= CALLS
-    failed = [tool for lane in lanes for tool in lane.failed_in_flight]
     # Whatever failed was in flight on the killed replica, and its repeat succeeded.
     assert len(run.repeated) == len(failed)
     assert len(failed) <= CLIENTS

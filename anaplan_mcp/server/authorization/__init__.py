@@ -16,8 +16,10 @@ ANAPLAN_MCP_REDIS_URL is set (else in this process's memory: one replica only).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from mcp.server.auth.settings import AuthSettings
 from starlette.applications import Starlette
@@ -40,14 +42,35 @@ class TeamAuthorization:
     verifier: PersonVerifier
     middleware: RunAsPerson
     routes: list[BaseRoute]
-    shared: bool  # the store is Redis: any number of replicas  # the store is Redis: any number of replicas
+    shared: bool  # the store is Redis: any number of replicas
+    # What holds connections (the store, the Anaplan OAuth client, the client that asks Anaplan
+    # who signed in): closed when the app stops, after the last request it served.
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def install(self, app: Starlette) -> None:
-        """Add the authorization server's routes (first: its metadata wins) and the 503 layer."""
+        """Add the authorization server's routes (first: its metadata wins) and the 503 layer,
+        and close what the authorization server holds when the app's lifespan ends."""
         from anaplan_mcp.server.authorization.web import StoreFaults
 
         app.router.routes[0:0] = self.routes
         app.add_middleware(StoreFaults)
+        inner = app.router.lifespan_context
+
+        @asynccontextmanager
+        async def lifespan(app: Any) -> AsyncIterator[Any]:
+            try:
+                async with inner(app) as state:
+                    yield state
+            finally:
+                await self.aclose()
+
+        app.router.lifespan_context = lifespan
+
+    async def aclose(self) -> None:
+        """Close every connection it holds; each is closed even when another fails to."""
+        async with AsyncExitStack() as stack:
+            for close in self.closers:
+                stack.push_async_callback(close)
 
 
 ONE_REPLICA_NOTE = (
@@ -122,7 +145,7 @@ def team_authorization(settings: Settings) -> TeamAuthorization:
         signins=signins,
         oauth=oauth,
         identify=identify,
-        public_url=settings.public_url,
+        public_url=str(auth.issuer_url),  # as the metadata spells it: the `iss` it sends
         resource_url=settings.public_url + MCP_PATH,
         documents=ClientDocuments(store),
     )
@@ -133,4 +156,5 @@ def team_authorization(settings: Settings) -> TeamAuthorization:
         middleware=RunAsPerson(signins),
         routes=authorization_routes(provider, auth.issuer_url),
         shared=bool(settings.redis_url),
+        closers=[store.aclose, oauth.aclose, client.aclose],
     )

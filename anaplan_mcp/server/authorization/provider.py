@@ -57,6 +57,10 @@ class AnaplanDelegatingProvider(
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store, self.signins, self.oauth, self.identify = store, signins, oauth, identify
+        # Its authorization responses name it (RFC 9207, which the 2026-07-28 revision asks
+        # for), spelt as its metadata spells it: a client keeping several servers apart
+        # compares the two strings.
+        self.issuer = public_url
         self.callback_url = public_url.rstrip("/") + CALLBACK_PATH
         self.resource_url = resource_url
         self.documents = documents
@@ -113,7 +117,7 @@ class AnaplanDelegatingProvider(
         back = str(pending.params.redirect_uri)
         if error or not code:
             return construct_redirect_uri(
-                back, error=error or "access_denied", state=pending.params.state
+                back, error=error or "access_denied", state=pending.params.state, iss=self.issuer
             )
         tokens = await self.oauth.exchange_code(
             code, redirect_uri=self.callback_url, code_verifier=pending.anaplan_verifier
@@ -138,7 +142,7 @@ class AnaplanDelegatingProvider(
         )
         await self.store.put(f"code:{hashed(ours)}", record.model_dump_json(), ttl=r.CODE_SECONDS)
         logger.info("signed in %s for client %s", email or person, pending.client_id)
-        return construct_redirect_uri(back, code=ours, state=pending.params.state)
+        return construct_redirect_uri(back, code=ours, state=pending.params.state, iss=self.issuer)
 
     # --- codes and tokens ------------------------------------------------------------------
 
@@ -162,16 +166,16 @@ class AnaplanDelegatingProvider(
         self, client: OAuthClientInformationFull, authorization_code: r.Code
     ) -> OAuthToken:
         key = hashed(authorization_code.code)
-        if await self.store.take(f"code:{key}") is None:
-            # Another request (maybe on another replica) exchanged it first.
-            raise TokenError("invalid_grant", "authorization code already used")
-        token, spent = await self._issue(
+        token, spent, _ = await self._exchange(
+            f"code:{key}",
             client.client_id,
             authorization_code.scopes,
             authorization_code.subject or "",
             authorization_code.email,
         )
-        await self.store.put(f"spent:{key}", spent.model_dump_json(), ttl=r.SPENT_SECONDS)
+        await self._after_exchange(
+            self.store.put(f"spent:{key}", spent.model_dump_json(), ttl=r.SPENT_SECONDS)
+        )
         return token
 
     async def load_refresh_token(
@@ -192,12 +196,19 @@ class AnaplanDelegatingProvider(
     async def exchange_refresh_token(
         self, client: OAuthClientInformationFull, refresh_token: RefreshToken, scopes: list[str]
     ) -> OAuthToken:
-        text = await self.store.take(f"refresh:{hashed(refresh_token.token)}")
-        if text is None:
+        issued = await self._issued("refresh", refresh_token.token)
+        if issued is None:
             raise TokenError("invalid_grant", "refresh token already used or revoked")
-        old = r.Issued.model_validate_json(text)
-        await self.store.delete(f"access:{old.pair}")
-        token, _ = await self._issue(client.client_id, scopes or old.scopes, old.subject, old.email)
+        token, _, spent = await self._exchange(
+            f"refresh:{hashed(refresh_token.token)}",
+            client.client_id,
+            scopes or issued.scopes,
+            issued.subject,
+            issued.email,
+        )
+        await self._after_exchange(
+            self.store.delete(f"access:{r.Issued.model_validate_json(spent).pair}")
+        )
         return token
 
     async def load_access_token(self, token: str) -> r.PersonAccessToken | None:
@@ -222,6 +233,29 @@ class AnaplanDelegatingProvider(
         if issued is not None:
             keys.append(f"{other}:{issued.pair}")
         await self.store.delete(*keys)
+
+    async def _exchange(
+        self, grant: str, client_id: str, scopes: list[str], person: str, email: str
+    ) -> tuple[OAuthToken, r.Spent, str]:
+        """New tokens for the single-use `grant` (a code or a refresh token's key), which is
+        spent in the same step; also what the grant was. The new pair is stored before the
+        grant is taken, so a store that goes away between the two leaves the grant usable (the
+        client's repeat works), and of two requests racing with it only the taker gets tokens."""
+        token, pair = await self._issue(client_id, scopes, person, email)
+        taken = await self.store.take(grant)
+        if taken is None:
+            await self.store.delete(f"access:{pair.access}", f"refresh:{pair.refresh}")
+            # Another request (maybe on another replica) spent it first.
+            raise TokenError("invalid_grant", "this code or refresh token was already used")
+        return token, pair, taken
+
+    async def _after_exchange(self, bookkeeping: Awaitable[None]) -> None:
+        """Bookkeeping after a grant was spent: the client gets its tokens (already stored) even
+        if the store goes away now, as a 503 would lose the grant it just spent."""
+        try:
+            await bookkeeping
+        except StoreUnavailable as exc:
+            logger.warning("tokens issued, bookkeeping skipped: %s", exc)
 
     async def _issued(self, kind: str, token: str) -> r.Issued | None:
         text = await self.store.get(f"{kind}:{hashed(token)}")

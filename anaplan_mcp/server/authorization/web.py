@@ -13,17 +13,23 @@ from __future__ import annotations
 import html
 import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from mcp.server.auth.handlers.metadata import MetadataHandler
-from mcp.server.auth.routes import build_metadata, cors_middleware, create_auth_routes
+from mcp.server.auth.middleware.client_auth import AuthenticationError, ClientAuthenticator
+from mcp.server.auth.routes import (
+    REVOCATION_PATH,
+    build_metadata,
+    cors_middleware,
+    create_auth_routes,
+)
 from mcp.server.auth.settings import ClientRegistrationOptions, RevocationOptions
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from pydantic import AnyHttpUrl, SecretStr
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -119,6 +125,9 @@ def authorization_routes(
     metadata documents (first, so it wins over the SDK's), and Anaplan's callback."""
     metadata = build_metadata(issuer, None, REGISTRATION, REVOCATION)
     metadata.client_id_metadata_document_supported = True
+    metadata.authorization_response_iss_parameter_supported = (
+        True  # AnaplanDelegatingProvider.issuer
+    )
     ours = Route(
         METADATA_PATH,
         endpoint=cors_middleware(MetadataHandler(metadata).handle, ["GET", "OPTIONS"]),
@@ -147,9 +156,46 @@ def authorization_routes(
         return RedirectResponse(target, status_code=302, headers={"Cache-Control": "no-store"})
 
     sdk = create_auth_routes(
-        provider, issuer, client_registration_options=REGISTRATION, revocation_options=REVOCATION
+        provider,
+        issuer,
+        client_registration_options=REGISTRATION,
+        revocation_options=RevocationOptions(enabled=False),  # `_revocation` instead
     )
-    return [ours, *sdk, Route(CALLBACK_PATH, endpoint=callback, methods=["GET"])]
+    revoke = Route(
+        REVOCATION_PATH,
+        endpoint=cors_middleware(_revocation(provider), ["POST", "OPTIONS"]),
+        methods=["POST", "OPTIONS"],
+    )
+    return [ours, *sdk, revoke, Route(CALLBACK_PATH, endpoint=callback, methods=["GET"])]
+
+
+def _revocation(provider: AnaplanDelegatingProvider) -> Callable[[Request], Awaitable[Response]]:
+    """RFC 7009 revocation for every client. The SDK's handler requires a `client_secret` field
+    even from a public client, which has none: an MCP client could not sign a person out."""
+    authenticator = ClientAuthenticator(provider)
+
+    async def revoke(request: Request) -> Response:
+        try:
+            client = await authenticator.authenticate_request(request)
+        except AuthenticationError as exc:
+            return JSONResponse(
+                {"error": "invalid_client", "error_description": exc.message}, status_code=401
+            )
+        token = (await request.form()).get("token")
+        if not isinstance(token, str) or not token:
+            return JSONResponse(
+                {"error": "invalid_request", "error_description": "token is required"},
+                status_code=400,
+            )
+        found = await provider.load_access_token(token) or await provider.load_refresh_token(
+            client, token
+        )
+        if found is not None and found.client_id == client.client_id:
+            await provider.revoke_token(found)
+        # 200 whether or not the token was known (RFC 7009 2.2): revocation reveals nothing.
+        return Response(status_code=200, headers={"Cache-Control": "no-store"})
+
+    return revoke
 
 
 def _page(status: int, text: str) -> HTMLResponse:
