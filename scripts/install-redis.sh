@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs Redis from the distribution's packages for `serve --oauth` with several replicas (the
-# shared store) and for its tests (tests/authorization, tests/e2e/test_load_balanced.py).
+# shared store) and for its tests (tests/authorization, tests/e2e/test_load_balanced_oauth.py).
 # Idempotent and quiet: when redis-server is already there it does nothing and touches no network.
 # Needs apt, and root or passwordless sudo. The tests start their own redis-server on a free port;
 # a deployment runs the packaged service (systemd starts it on install).

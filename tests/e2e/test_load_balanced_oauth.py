@@ -186,10 +186,10 @@ async def test_sixteen_clients_as_their_own_people_survive_a_killed_replica(
 
     failed = [tool for lane in lanes for tool in lane.failed_in_flight]
     # The run's figures, shown with `pytest -s` (and on failure).
-    print(
+    sys.stderr.write(
         f"load: {run.done} calls by {CLIENTS} clients as {len(PEOPLE)} people; served {served}; "
         f"{len(failed)} in flight on the killed replica failed, {len(run.repeated)} repeated "
-        f"fine; {len(run.errors)} other failures"
+        f"fine; {len(run.errors)} other failures\n"
     )
     assert run.errors == []
     assert run.done >= CALLS
