@@ -378,7 +378,7 @@ def public_url_problem(url: str) -> str | None:
         return "has a query or fragment"
     if parts.path not in ("", "/"):
         return "has a path (the server answers at the root: /mcp, /authorize, ...)"
-    if parts.scheme == "http" and parts.hostname not in ("localhost", "127.0.0.1", "::1"):
+    if parts.scheme == "http" and parts.hostname not in _LOOPBACK_HOSTS:
         return "is http on a non-loopback host (OAuth needs https there)"
     return None
 

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx2
 import uvicorn
+from anyio.from_thread import start_blocking_portal
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+from _common import free_port, sandbox_on_port
+
+__all__ = ["free_port", "listening", "sandbox_process", "wait_for_health"]
 
 
 @contextmanager
@@ -50,3 +58,13 @@ def wait_for_health(base: str, process: subprocess.Popen[Any], seconds: float = 
             f"the HTTP server did not answer /healthz in {seconds} s"
         )
         time.sleep(0.05)
+
+
+@contextmanager
+def sandbox_process() -> Iterator[str]:
+    """`anaplan-mcp sandbox` as a process of its own, answering, for tests that are not async."""
+    with (
+        start_blocking_portal() as portal,
+        portal.wrap_async_context_manager(sandbox_on_port()) as base,
+    ):
+        yield base

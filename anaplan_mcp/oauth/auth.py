@@ -42,7 +42,7 @@ class OAuthAuth(AnaplanAuth):
         return f"OAuthAuth(store={self.store!r}, oauth={self.oauth!r})"
 
     def _fresh(self, tokens: OAuthTokens | None) -> bool:
-        return tokens is not None and tokens.expires_at - self._clock() > self._margin
+        return tokens is not None and tokens.lasts(self._margin, self._clock())
 
     async def current_token(self) -> str:
         return (await self._current()).access_token

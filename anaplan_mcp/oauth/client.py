@@ -46,6 +46,10 @@ class OAuthTokens:
             f"OAuthTokens(expires_at={self.expires_at!r}, scope={self.scope!r}, tokens=<redacted>)"
         )
 
+    def lasts(self, margin: float, now: float) -> bool:
+        """Whether the access token is still good `margin` seconds after `now`."""
+        return self.expires_at - now > margin
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "access_token": self.access_token,

@@ -108,4 +108,4 @@ def _usable(
     tokens: OAuthTokens, held: OAuthTokens | None, margin: float, clock: Callable[[], float]
 ) -> bool:
     rejected = held is not None and held.access_token == tokens.access_token
-    return not rejected and tokens.expires_at - clock() > margin
+    return not rejected and tokens.lasts(margin, clock())

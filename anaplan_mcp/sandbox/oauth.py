@@ -35,10 +35,12 @@ from anaplan_mcp.sandbox.oauth_model import (
     OAuthClient,
     OAuthError,
     Pending,
+    authenticated_client,
     digest,
     granted_scope,
     normal_code,
     pkce_matches,
+    required,
     seeded_user,
     with_query,
 )
@@ -173,8 +175,8 @@ class OAuthService:
     # --- the token endpoint
     def token(self, params: Mapping[str, str], basic: tuple[str, str] | None) -> dict[str, Any]:
         """Answer a token request (RFC 6749 §5, RFC 8628 §3.4); raises `OAuthError`."""
-        grant_type = _required(params, "grant_type")
-        client = self._authenticated_client(params, basic)
+        grant_type = required(params, "grant_type")
+        client = authenticated_client(self.clients, params, basic)
         if grant_type not in (AUTHORIZATION_CODE, DEVICE_CODE, REFRESH_TOKEN):
             raise OAuthError("unsupported_grant_type", f"Unsupported grant_type {grant_type!r}")
         if grant_type not in client.grants:
@@ -182,26 +184,11 @@ class OAuthService:
         if grant_type == AUTHORIZATION_CODE:
             return self._exchange_code(client, params)
         if grant_type == DEVICE_CODE:
-            return self._collect_device(client, _required(params, "device_code"))
-        return self._rotate(client, _required(params, "refresh_token"))
-
-    def _authenticated_client(
-        self, params: Mapping[str, str], basic: tuple[str, str] | None
-    ) -> OAuthClient:
-        client_id, secret = basic or (params.get("client_id"), params.get("client_secret"))
-        # RFC 6749 5.2: 401 when the client authenticated with the Authorization header.
-        status = 401 if basic else 400
-        client = self.clients.get(client_id or "")
-        if client is None:
-            raise OAuthError("invalid_client", "Unknown client_id", status=status)
-        if client.client_secret is not None and not secrets.compare_digest(
-            (secret or "").encode(), client.client_secret.encode()
-        ):
-            raise OAuthError("invalid_client", "Wrong or missing client_secret", status=status)
-        return client
+            return self._collect_device(client, required(params, "device_code"))
+        return self._rotate(client, required(params, "refresh_token"))
 
     def _exchange_code(self, client: OAuthClient, params: Mapping[str, str]) -> dict[str, Any]:
-        code = self.codes.get(digest(_required(params, "code")))
+        code = self.codes.get(digest(required(params, "code")))
         if code is None or code.client_id != client.client_id:
             raise OAuthError("invalid_grant", "Unknown authorization code")
         if code.used:
@@ -306,10 +293,3 @@ class OAuthService:
         self.refreshes = int(data.get("refreshes", 0))
         self.reuses = int(data.get("reuses", 0))
         self.reuse_revokes_family = bool(data.get("reuse_revokes_family", True))
-
-
-def _required(params: Mapping[str, str], name: str) -> str:
-    value = params.get(name)
-    if not value:
-        raise OAuthError("invalid_request", f"{name} is required")
-    return value

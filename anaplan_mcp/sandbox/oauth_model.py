@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -179,6 +180,30 @@ def granted_scope(requested: str | None) -> str:
     # Anaplan drops "profile" from the scope it grants (contract sheet §9.5).
     words = (requested or DEFAULT_SCOPE).split()
     return " ".join(word for word in dict.fromkeys(words) if word != "profile")
+
+
+def required(params: Mapping[str, str], name: str) -> str:
+    value = params.get(name)
+    if not value:
+        raise OAuthError("invalid_request", f"{name} is required")
+    return value
+
+
+def authenticated_client(
+    clients: Mapping[str, OAuthClient], params: Mapping[str, str], basic: tuple[str, str] | None
+) -> OAuthClient:
+    """The client a token request authenticates as (HTTP Basic, else the body, RFC 6749 2.3.1)."""
+    client_id, secret = basic or (params.get("client_id"), params.get("client_secret"))
+    # RFC 6749 5.2: 401 when the client authenticated with the Authorization header.
+    status = 401 if basic else 400
+    client = clients.get(client_id or "")
+    if client is None:
+        raise OAuthError("invalid_client", "Unknown client_id", status=status)
+    if client.client_secret is not None and not secrets.compare_digest(
+        (secret or "").encode(), client.client_secret.encode()
+    ):
+        raise OAuthError("invalid_client", "Wrong or missing client_secret", status=status)
+    return client
 
 
 def pkce_matches(challenge: str, method: str, verifier: str | None) -> bool:

@@ -12,7 +12,6 @@ import os
 import queue
 import re
 import socket
-import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -30,6 +29,7 @@ from anaplan_mcp.oauth import login
 from anaplan_mcp.oauth.client import OAuthTokens
 from anaplan_mcp.oauth.store import FileSignInStore, sign_in_key
 from anaplan_mcp.sandbox.oauth import CODE_CLIENT_ID, CODE_CLIENT_SECRET, DEVICE_CLIENT_ID
+from tests.listening import free_port, sandbox_process
 
 APPROVER = (
     "jane.roe@example.com"  # not the sandbox's default user: whoever approves is who is signed in
@@ -37,35 +37,11 @@ APPROVER = (
 WAIT = 30.0  # seconds any one step may take before the test fails instead of hanging
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[str]:
     """`anaplan-mcp sandbox` on a free port, as a process of its own."""
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "anaplan_mcp", "sandbox", "--port", str(port)],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                httpx2.get(f"{base}/_sandbox/clock", timeout=1)
-                break
-            except httpx2.TransportError:
-                assert process.poll() is None, "the sandbox exited at start-up"
-                anyio.run(anyio.sleep, 0.1)
+    with sandbox_process() as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 @pytest.fixture
@@ -82,7 +58,7 @@ def env(sandbox: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[s
         "ANAPLAN_AUTH_URL": sandbox,
         "ANAPLAN_OAUTH_CLIENT_ID": CODE_CLIENT_ID,
         "ANAPLAN_OAUTH_CLIENT_SECRET": CODE_CLIENT_SECRET,
-        "ANAPLAN_OAUTH_REDIRECT_URI": f"http://127.0.0.1:{_free_port()}/callback",
+        "ANAPLAN_OAUTH_REDIRECT_URI": f"http://127.0.0.1:{free_port()}/callback",
         "ANAPLAN_MCP_TOKEN_STORE": str(tmp_path / "sign-in.json"),
     }
     for name, value in values.items():
@@ -287,7 +263,7 @@ def test_a_client_or_redirect_the_service_does_not_know_is_one_line_before_any_b
     monkeypatch: pytest.MonkeyPatch,
     capsys: Any,
 ) -> None:
-    monkeypatch.setenv(variable, value.format(port=_free_port()))
+    monkeypatch.setenv(variable, value.format(port=free_port()))
     assert main(["login"]) == 1
     captured = capsys.readouterr()
     _assert_one_line_without_secrets(

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ import httpx2
 import pytest
 
 from anaplan_mcp.oauth.client import AnaplanOAuthClient
+from tests.listening import sandbox_process
 
 REPO = Path(__file__).resolve().parents[2]
 WORKERS = 8
@@ -28,36 +28,10 @@ ROUNDS = 20
 USER = "sandbox@example.com"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def sandbox() -> Iterator[str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "anaplan_mcp", "sandbox", "--port", str(port)],
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, "the sandbox exited"
-            assert time.monotonic() < deadline, "the sandbox did not answer in 30 s"
-            try:
-                if httpx2.get(f"{base}/_sandbox/oauth", timeout=1).status_code == 200:
-                    break
-            except httpx2.TransportError:
-                time.sleep(0.05)
+    with sandbox_process() as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def device_client_id(base: str) -> str:

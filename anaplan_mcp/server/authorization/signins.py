@@ -9,11 +9,13 @@ processes. A person's MCP clients share the one sign-in, whichever replica serve
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 
+from anaplan_mcp.cloudworks.auth import DEFAULT_REFRESH_MARGIN
 from anaplan_mcp.cloudworks.errors import APIConnectionError
 from anaplan_mcp.oauth.client import AnaplanOAuthClient, OAuthError, OAuthTokens
 from anaplan_mcp.oauth.rotation import SignInLost, fresh_tokens
@@ -21,8 +23,6 @@ from anaplan_mcp.server.authorization.stores import AuthorizationStore, Sealer, 
 
 # Anaplan keeps a refresh token usable for months at most; a person gone this long signs in again.
 SIGN_IN_SECONDS = 90 * 24 * 3600.0
-# Refresh an Anaplan access token (35 minutes) in its last five, as every other way in does.
-REFRESH_MARGIN = 5 * 60.0
 _PURPOSE = "anaplan-tokens"
 
 
@@ -81,17 +81,17 @@ class SignIns:
         held = await signin.load()
         if held is None:
             raise SignInLost(f"no Anaplan sign-in is kept for {person}")
-        if held.expires_at - self._clock() > REFRESH_MARGIN:
+        if held.lasts(DEFAULT_REFRESH_MARGIN, self._clock()):
             return held.access_token  # the common case: no lock, one read
         try:
             tokens = await fresh_tokens(
-                signin, self._oauth, held=None, margin=REFRESH_MARGIN, clock=self._clock
+                signin, self._oauth, held=None, margin=DEFAULT_REFRESH_MARGIN, clock=self._clock
             )
         except SignInLost:
             await signin.forget()
             raise
         except OAuthError as exc:
-            if exc.error in ("invalid_grant", "invalid_client", "unauthorized_client"):
+            if exc.error in ("invalid_client", "unauthorized_client"):
                 await signin.forget()
                 raise SignInLost(f"Anaplan refused the refresh ({exc.error})") from None
             raise SignInServiceDown(f"Anaplan's OAuth service answered {exc.error}") from None
@@ -106,6 +106,4 @@ class SignIns:
         async with signin.locked():
             held = await signin.load()
             if held is not None and held.access_token == access_token:
-                await signin.save(
-                    OAuthTokens(held.access_token, held.refresh_token, 0.0, held.scope)
-                )
+                await signin.save(dataclasses.replace(held, expires_at=0.0))

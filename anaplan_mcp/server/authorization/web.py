@@ -142,17 +142,12 @@ def authorization_routes(
             )
         except OAuthError as exc:
             logger.info("Anaplan refused the sign-in: %s", exc.error)
-            return _page(
-                400, f"Anaplan refused the sign-in ({exc.error}). Start again from your MCP client."
-            )
+            return _page(400, f"Anaplan refused the sign-in ({exc.error}).")
         except CloudWorksError as exc:  # Anaplan unreachable, or /users/me refused
             logger.warning("the sign-in could not be completed: %s", exc)
-            return _page(502, "Anaplan could not be reached. Start again from your MCP client.")
+            return _page(502, "Anaplan could not be reached.")
         if target is None:
-            return _page(
-                400,
-                "This sign-in is unknown, expired or already finished. Start again from your MCP client.",
-            )
+            return _page(400, "This sign-in is unknown, expired or already finished.")
         return RedirectResponse(target, status_code=302, headers={"Cache-Control": "no-store"})
 
     sdk = create_auth_routes(
@@ -198,7 +193,9 @@ def _revocation(provider: AnaplanDelegatingProvider) -> Callable[[Request], Awai
     return revoke
 
 
-def _page(status: int, text: str) -> HTMLResponse:
+def _page(status: int, problem: str) -> HTMLResponse:
+    """A sign-in that did not complete: what went wrong, and the one way on."""
+    text = f"{problem} Start again from your MCP client."
     body = f"<!doctype html><title>anaplan-mcp sign-in</title><p>{html.escape(text)}</p>"
     return HTMLResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
 
