@@ -97,8 +97,5 @@ class RedisStore:
     def lock(self, name: str) -> AbstractAsyncContextManager[None]:
         return self._locked(name)
 
-    async def ping(self) -> None:
-        await self._run("PING")
-
     async def aclose(self) -> None:
         await self._redis.aclose()
