@@ -57,6 +57,30 @@ def test_check_passes_on_the_sandbox(capsys: pytest.CaptureFixture[str]) -> None
 
 
 @pytest.mark.parametrize(
+    ("env", "way_in"),
+    [
+        ({"ANAPLAN_MCP_TOKEN_PASSTHROUGH": "1"}, "token passthrough"),
+        ({"ANAPLAN_MCP_OAUTH": "1", "ANAPLAN_OAUTH_CLIENT_ID": "a" * 32}, "serve --oauth"),
+    ],
+)
+def test_check_without_a_sign_in_of_its_own_says_so_and_sends_nothing(
+    env: dict[str, str],
+    way_in: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # No URL that could answer: a request sent would fail the check.
+    monkeypatch.setenv("ANAPLAN_CLOUDWORKS_URL", "http://127.0.0.1:9/2/0")
+    monkeypatch.setenv("ANAPLAN_AUTH_URL", "http://127.0.0.1:9")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert main(["check"]) == 0
+    out = capsys.readouterr().out
+    assert "FAIL" not in out and "none of the server's own" in out and way_in in out
+    assert "skip CloudWorks, Integration API" in out
+
+
+@pytest.mark.parametrize(
     ("argv", "env", "expected"),
     [
         (["tools"], {}, "no Anaplan credentials"),
