@@ -14,6 +14,7 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from mcp.server.auth.provider import (
     AccessToken,
@@ -184,14 +185,7 @@ class AnaplanDelegatingProvider(
         issued = await self._issued("refresh", refresh_token)
         if issued is None or issued.client_id != client.client_id:
             return None
-        return RefreshToken(
-            token=refresh_token,
-            client_id=issued.client_id,
-            scopes=issued.scopes,
-            expires_at=issued.expires_at,
-            resource=issued.resource,
-            subject=issued.subject,
-        )
+        return RefreshToken(token=refresh_token, **_granted(issued))
 
     async def exchange_refresh_token(
         self, client: OAuthClientInformationFull, refresh_token: RefreshToken, scopes: list[str]
@@ -215,15 +209,7 @@ class AnaplanDelegatingProvider(
         issued = await self._issued("access", token)
         if issued is None:
             return None
-        return r.PersonAccessToken(
-            token=token,
-            client_id=issued.client_id,
-            scopes=issued.scopes,
-            expires_at=issued.expires_at,
-            resource=issued.resource,
-            subject=issued.subject,
-            email=issued.email,
-        )
+        return r.PersonAccessToken(token=token, email=issued.email, **_granted(issued))
 
     async def revoke_token(self, token: AccessToken | RefreshToken) -> None:
         kind = "refresh" if isinstance(token, RefreshToken) else "access"
@@ -296,3 +282,8 @@ class AnaplanDelegatingProvider(
 
 def _same_resource(given: str, ours: str) -> bool:
     return given.rstrip("/") == ours.rstrip("/")
+
+
+def _granted(issued: r.Issued) -> dict[str, Any]:
+    """What the SDK's token objects carry of a stored grant (its token value aside)."""
+    return issued.model_dump(include={"client_id", "scopes", "expires_at", "resource", "subject"})
