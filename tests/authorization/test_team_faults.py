@@ -13,7 +13,6 @@ import hashlib
 import json
 import re
 import secrets
-import shutil
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -28,16 +27,20 @@ from anaplan_mcp.oauth.client import OAuthTokens
 from anaplan_mcp.sandbox.oauth import CODE_CLIENT_ID, CODE_CLIENT_SECRET
 from anaplan_mcp.sandbox.seed_data import user_guid
 from anaplan_mcp.server.authorization.stores import Sealer
-from tests.signing_in import CLIENT_REDIRECT, RedisServer, redis_server, serving_oauth
+from tests.signing_in import (
+    CLIENT_REDIRECT,
+    RedisServer,
+    needs_redis,
+    redis_server,
+    serving_oauth,
+)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from _common import free_port, sandbox_on_port
 
 pytestmark = [
     pytest.mark.anyio,
-    pytest.mark.skipif(
-        shutil.which("redis-server") is None, reason="bash scripts/install-redis.sh"
-    ),
+    needs_redis,
 ]
 
 JANE = "jane.roe@example.com"

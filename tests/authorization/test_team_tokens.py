@@ -11,7 +11,6 @@ lands exactly between two steps of one request; it restarts from its append-only
 from __future__ import annotations
 
 import secrets
-import shutil
 import socket
 import subprocess
 import sys
@@ -32,13 +31,12 @@ from anaplan_mcp.server.authorization.provider import AnaplanDelegatingProvider
 from anaplan_mcp.server.authorization.redis_store import RedisStore
 from anaplan_mcp.server.http import http_app
 from anaplan_mcp.settings import load_settings
+from tests.signing_in import needs_redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from _common import free_port
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("redis-server") is None, reason="bash scripts/install-redis.sh"
-)
+pytestmark = needs_redis
 
 PUBLIC = "http://127.0.0.1"
 OAUTH_URL = "http://127.0.0.1:9"  # Anaplan: never called by these tests
