@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+from functools import cached_property
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
@@ -336,7 +337,7 @@ class Settings(BaseSettings):
             self.oauth_url = oauth_url_for(self.region)
         return self
 
-    @property
+    @cached_property  # a stored OAuth sign-in is looked up in the keyring or a file: once
     def auth_mode(self) -> AuthMode | None:
         """How the server reaches Anaplan: the sandbox, each person's own sign-in (serve --oauth),
         passthrough, a stored OAuth sign-in of the configured client, certificate, basic, then a

@@ -67,6 +67,24 @@ def test_oauth_wins_over_certificate_and_basic_only_with_a_stored_sign_in(
     assert load_settings(**basic, sandbox=True).auth_mode == "sandbox"
 
 
+def test_the_stored_sign_in_is_looked_up_once_per_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A keyring may ask the person to unlock it: starting a server must not ask three times.
+    monkeypatch.setenv("ANAPLAN_MCP_TOKEN_STORE", str(tmp_path / "sign-in.json"))
+    reads: list[Path] = []
+    original = FileSignInStore.holds
+
+    def counted(self: FileSignInStore) -> bool:
+        reads.append(self.path)
+        return original(self)
+
+    monkeypatch.setattr(FileSignInStore, "holds", counted)
+    settings = load_settings(username="u@example.com", password="p", oauth_client_id="cid")
+    assert [settings.auth_mode for _ in range(3)] == ["basic"] * 3
+    assert len(reads) == 1
+
+
 def test_no_credentials_names_login(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from anaplan_mcp.server.app import _auth
 
